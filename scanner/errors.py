@@ -1,0 +1,33 @@
+"""Errors that the command line turns into a clear message and an exit code."""
+
+from __future__ import annotations
+
+# Exit codes that scripts can rely on (documented in the README).
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class ClaimscanError(Exception):
+    """An error with a message meant for the user, and the exit code to leave with."""
+
+    exit_code = EXIT_FAILURE
+
+
+class InputError(ClaimscanError):
+    """Bad input from the user (a clinic list, an option): nothing was changed."""
+
+    exit_code = EXIT_USAGE
+
+
+class ClinicListError(InputError):
+    """A clinic list that cannot be used; every problem names its file, line and field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class StoreError(ClaimscanError):
+    """The store cannot be opened or does not hold what was asked for."""
