@@ -1,0 +1,185 @@
+"""Pydantic models at every boundary: clinic lists in, crawled pages and runs out.
+
+The store keeps its own SQLAlchemy tables (scanner/store/schema.py); these models are what
+the rest of claimscan reads and writes through it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+CLINIC_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+
+
+def check_http_url(value: str) -> str:
+    """Accept an absolute http(s) URL with a host; return it stripped of whitespace."""
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise ValueError(f"{value!r} has an invalid port") from None
+    return value
+
+
+HttpUrlStr = Annotated[str, AfterValidator(check_http_url)]
+
+
+class Clinic(BaseModel):
+    """One clinic of a clinic list: a name and one or more start URLs on its own site."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, Field(pattern=CLINIC_ID.pattern)]
+    name: Annotated[str, Field(min_length=1)]
+    urls: Annotated[tuple[HttpUrlStr, ...], Field(min_length=1)]
+    country: str | None = None
+    region: str | None = None
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+
+
+class TextBlock(BaseModel):
+    """A run of visible text that no sentence crosses: a heading, paragraph, list item, ..."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tag: str
+    text: str
+    locator: str
+    heading: str | None = None
+
+
+class Link(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    text: str = ""
+
+
+class ExtractedPage(BaseModel):
+    """What text extraction makes of one HTML page."""
+
+    title: str = ""
+    description: str = ""
+    language: str | None = None
+    blocks: list[TextBlock] = []
+    links: list[Link] = []
+
+
+class CrawlOptions(BaseModel):
+    """How to crawl: the limits and politeness settings of one crawl run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_pages: Annotated[int, Field(ge=1)] = 200
+    max_depth: Annotated[int, Field(ge=0)] = 4
+    obey_robots: bool = True
+    use_sitemap: bool = True
+    user_agent: str | None = None
+    delay: Annotated[float, Field(ge=0)] = 1.0
+    autothrottle: bool = True
+    concurrency: Annotated[int, Field(ge=1)] = 32
+    per_site: Annotated[int, Field(ge=1)] = 2
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    retries: Annotated[int, Field(ge=0)] = 2
+    max_size: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+
+
+RunStatus = Literal["running", "interrupted", "completed", "failed"]
+
+
+class CrawlRun(BaseModel):
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    status: RunStatus
+    clinic_list: str
+    clinic_list_sha256: str
+    settings: dict[str, Any]
+    stats: dict[str, Any]
+    warc_file: str
+
+
+class FetchedPage(BaseModel):
+    """One HTTP response as the spider hands it to the store (an item in Scrapy's terms)."""
+
+    clinic_id: str
+    url: str
+    final_url: str
+    status: int
+    depth: int
+    fetched_at: datetime
+    request_headers: list[tuple[str, str]]
+    response_headers: list[tuple[str, str]]
+    body: bytes
+    content_type: str
+    page: ExtractedPage | None
+
+
+FetchErrorKind = Literal[
+    "http_error",
+    "dns",
+    "timeout",
+    "connection",
+    "tls",
+    "redirect_loop",
+    "offsite_redirect",
+    "too_large",
+    "robots_disallowed",
+    "not_html",
+    "other",
+]
+
+
+class FetchFailure(BaseModel):
+    """A request that produced no storable page, or an HTTP error status."""
+
+    clinic_id: str
+    url: str
+    kind: FetchErrorKind
+    message: str
+    status: int | None = None
+    occurred_at: datetime
+
+
+class PageSnapshot(BaseModel):
+    """One stored fetch of one URL at one time, with a pointer to its WARC evidence."""
+
+    id: int
+    run_id: int
+    clinic_id: str
+    url: str
+    final_url: str
+    status: int
+    depth: int
+    content_type: str
+    fetched_at: datetime
+    sha256: str
+    body_length: int
+    headers: list[tuple[str, str]]
+    title: str
+    description: str
+    blocks: list[TextBlock]
+    warc_file: str
+    warc_record_id: str
+    warc_offset: int
+    warc_length: int
+
+
+class FetchErrorRecord(BaseModel):
+    id: int
+    run_id: int
+    clinic_id: str
+    url: str
+    kind: str
+    message: str
+    status: int | None
+    occurred_at: datetime
