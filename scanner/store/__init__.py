@@ -1,0 +1,267 @@
+"""The evidence store: clinics, crawl runs, page snapshots and fetch errors.
+
+    store = Store.open("claimscan.db")          # a path, or any SQLAlchemy URL
+    for snapshot in store.snapshots(): ...
+
+Every write is one transaction: a crash never leaves a half-written snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from scanner.errors import StoreError
+from scanner.models import (
+    Clinic,
+    CrawlRun,
+    FetchedPage,
+    FetchErrorRecord,
+    FetchFailure,
+    PageSnapshot,
+    TextBlock,
+)
+from scanner.store.database import create_store_engine, database_url, migrate
+from scanner.store.schema import ClinicRow, FetchErrorRow, RunRow, SnapshotRow
+
+__all__ = ["Store", "StoredPage", "WarcRef", "database_url"]
+
+
+@dataclass(frozen=True)
+class WarcRef:
+    """Where a response's evidence was written."""
+
+    file: str
+    record_id: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """What a resumed crawl needs to know of a page it already has."""
+
+    clinic_id: str
+    url: str
+    depth: int
+    links: list[dict[str, str]]
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, path_or_url: str | None = None) -> Store:
+        """Open (and create or upgrade) the store at a path or SQLAlchemy URL."""
+        url = database_url(path_or_url)
+        engine = create_store_engine(url)
+        try:
+            migrate(engine)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot open the store {engine.url!r}: {exc}") from exc
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    # -- clinics ---------------------------------------------------------------------------
+
+    def save_clinics(self, clinics: Iterable[Clinic]) -> None:
+        now = datetime.now(UTC)
+        with self.session() as session, session.begin():
+            for clinic in clinics:
+                session.merge(
+                    ClinicRow(
+                        id=clinic.id,
+                        name=clinic.name,
+                        urls=list(clinic.urls),
+                        country=clinic.country,
+                        region=clinic.region,
+                        tags=list(clinic.tags),
+                        notes=clinic.notes,
+                        updated_at=now,
+                    )
+                )
+
+    def clinic_names(self) -> dict[str, str]:
+        with self.session() as session:
+            return {row[0]: row[1] for row in session.execute(select(ClinicRow.id, ClinicRow.name))}
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def create_run(
+        self, clinic_list: str, clinic_list_sha256: str, settings: dict[str, Any], warc_file: str
+    ) -> CrawlRun:
+        with self.session() as session, session.begin():
+            row = RunRow(
+                kind="crawl",
+                status="running",
+                started_at=datetime.now(UTC),
+                clinic_list=clinic_list,
+                clinic_list_sha256=clinic_list_sha256,
+                settings=settings,
+                stats={},
+                warc_file=warc_file,
+            )
+            session.add(row)
+            session.flush()
+            return _run(row)
+
+    def unfinished_run(self, clinic_list_sha256: str) -> CrawlRun | None:
+        """The latest crawl of this clinic list that did not complete, if any."""
+        query = (
+            select(RunRow)
+            .where(RunRow.clinic_list_sha256 == clinic_list_sha256)
+            .order_by(RunRow.id.desc())
+            .limit(1)
+        )
+        with self.session() as session:
+            row = session.scalars(query).first()
+            return _run(row) if row and row.status in ("running", "interrupted") else None
+
+    def mark_run(self, run_id: int, status: str, stats: dict[str, Any] | None = None) -> None:
+        values: dict[str, Any] = {"status": status}
+        if status != "running":
+            values["finished_at"] = datetime.now(UTC)
+        if stats is not None:
+            values["stats"] = stats
+        with self.session() as session, session.begin():
+            session.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
+
+    def runs(self) -> list[CrawlRun]:
+        with self.session() as session:
+            return [_run(r) for r in session.scalars(select(RunRow).order_by(RunRow.id))]
+
+    def run(self, run_id: int) -> CrawlRun:
+        with self.session() as session:
+            row = session.get(RunRow, run_id)
+            if row is None:
+                raise StoreError(f"no run {run_id} in the store")
+            return _run(row)
+
+    # -- pages and errors ------------------------------------------------------------------
+
+    def add_page(self, run_id: int, page: FetchedPage, sha256: str, warc: WarcRef) -> int:
+        extracted = page.page
+        row = SnapshotRow(
+            run_id=run_id,
+            clinic_id=page.clinic_id,
+            url=page.url,
+            final_url=page.final_url,
+            status=page.status,
+            depth=page.depth,
+            content_type=page.content_type,
+            fetched_at=page.fetched_at,
+            sha256=sha256,
+            body_length=len(page.body),
+            headers=[list(h) for h in page.response_headers],
+            title=extracted.title if extracted else "",
+            description=extracted.description if extracted else "",
+            blocks=[b.model_dump() for b in extracted.blocks] if extracted else [],
+            links=[link.model_dump() for link in extracted.links] if extracted else [],
+            warc_file=warc.file,
+            warc_record_id=warc.record_id,
+            warc_offset=warc.offset,
+            warc_length=warc.length,
+        )
+        with self.session() as session, session.begin():
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def add_failure(self, run_id: int, failure: FetchFailure) -> None:
+        with self.session() as session, session.begin():
+            session.add(FetchErrorRow(run_id=run_id, **failure.model_dump()))
+
+    def stored_pages(self, run_id: int) -> Iterator[StoredPage]:
+        query = select(
+            SnapshotRow.clinic_id, SnapshotRow.url, SnapshotRow.depth, SnapshotRow.links
+        ).where(SnapshotRow.run_id == run_id)
+        with self.session() as session:
+            for clinic_id, url, depth, links in session.execute(query):
+                yield StoredPage(clinic_id, url, depth, links)
+
+    def failed_urls(self, run_id: int) -> set[tuple[str, str]]:
+        """(clinic id, URL) of every request of the run that ended in an error."""
+        query = select(FetchErrorRow.clinic_id, FetchErrorRow.url).where(
+            FetchErrorRow.run_id == run_id
+        )
+        with self.session() as session:
+            return {(c, u) for c, u in session.execute(query)}
+
+    def warc_end(self, run_id: int, warc_file: str) -> int | None:
+        """The end offset of the last response record a snapshot of the run points to."""
+        query = select(func.max(SnapshotRow.warc_offset + SnapshotRow.warc_length)).where(
+            SnapshotRow.run_id == run_id, SnapshotRow.warc_file == warc_file
+        )
+        with self.session() as session:
+            return session.scalar(query)
+
+    def snapshots(
+        self, run_id: int | None = None, clinic_ids: Iterable[str] = ()
+    ) -> Iterator[PageSnapshot]:
+        query = select(SnapshotRow).order_by(SnapshotRow.id)
+        if run_id is not None:
+            query = query.where(SnapshotRow.run_id == run_id)
+        if clinic_ids := list(clinic_ids):
+            query = query.where(SnapshotRow.clinic_id.in_(clinic_ids))
+        with self.session() as session:
+            for row in session.scalars(query.execution_options(yield_per=500)):
+                yield _snapshot(row)
+
+    def snapshot(self, snapshot_id: int) -> PageSnapshot:
+        with self.session() as session:
+            row = session.get(SnapshotRow, snapshot_id)
+            if row is None:
+                raise StoreError(f"no snapshot {snapshot_id} in the store")
+            return _snapshot(row)
+
+    def errors(self, run_id: int | None = None) -> list[FetchErrorRecord]:
+        query = select(FetchErrorRow).order_by(FetchErrorRow.id)
+        if run_id is not None:
+            query = query.where(FetchErrorRow.run_id == run_id)
+        with self.session() as session:
+            return [
+                FetchErrorRecord.model_validate(row, from_attributes=True)
+                for row in session.scalars(query)
+            ]
+
+
+def _run(row: RunRow) -> CrawlRun:
+    return CrawlRun.model_validate(row, from_attributes=True)
+
+
+def _snapshot(row: SnapshotRow) -> PageSnapshot:
+    return PageSnapshot(
+        id=row.id,
+        run_id=row.run_id,
+        clinic_id=row.clinic_id,
+        url=row.url,
+        final_url=row.final_url,
+        status=row.status,
+        depth=row.depth,
+        content_type=row.content_type,
+        fetched_at=row.fetched_at,
+        sha256=row.sha256,
+        body_length=row.body_length,
+        headers=[(str(k), str(v)) for k, v in row.headers],
+        title=row.title,
+        description=row.description,
+        blocks=[TextBlock.model_validate(b) for b in row.blocks],
+        warc_file=row.warc_file,
+        warc_record_id=row.warc_record_id,
+        warc_offset=row.warc_offset,
+        warc_length=row.warc_length,
+    )

@@ -1,0 +1,126 @@
+"""The store's tables. Every change here needs a migration in store/migrations/versions/
+(tests/test_store.py fails when the tables and the migrations disagree)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps are stored in UTC and always come back timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+
+
+class ClinicRow(Base):
+    __tablename__ = "clinics"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    urls: Mapped[list[Any]]
+    country: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[Any]]
+    notes: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    clinic_list: Mapped[str] = mapped_column(Text)
+    clinic_list_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    settings: Mapped[dict[str, Any]]
+    stats: Mapped[dict[str, Any]]
+    warc_file: Mapped[str] = mapped_column(Text)
+
+
+class SnapshotRow(Base):
+    __tablename__ = "snapshots"
+    __table_args__ = (
+        UniqueConstraint("run_id", "url"),
+        Index(None, "clinic_id", "fetched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"))
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int]
+    depth: Mapped[int]
+    content_type: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    body_length: Mapped[int] = mapped_column(BigInteger)
+    headers: Mapped[list[Any]]
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[list[Any]]
+    links: Mapped[list[Any]]
+    warc_file: Mapped[str] = mapped_column(Text)
+    warc_record_id: Mapped[str] = mapped_column(String(80))
+    warc_offset: Mapped[int] = mapped_column(BigInteger)
+    warc_length: Mapped[int] = mapped_column(BigInteger)
+
+
+class FetchErrorRow(Base):
+    __tablename__ = "fetch_errors"
+    __table_args__ = (Index(None, "run_id", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None]
+    occurred_at: Mapped[datetime]
