@@ -1,0 +1,252 @@
+"""The spider: thin. It follows a clinic's own links and sitemap and yields page items;
+extraction (extract.py), scope and budget (frontier.py) and storage (pipeline.py) live apart."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy import Request, Spider
+from scrapy.http import Response, TextResponse
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
+from w3lib.url import safe_url_string
+
+from scanner.crawl.errors import classify_failure
+from scanner.crawl.extract import clean_url, extract_page
+from scanner.crawl.frontier import ClinicFrontier, PageRequest
+from scanner.crawl.scope import site_key, url_key
+from scanner.crawl.warc import WarcEvidence
+from scanner.models import ExtractedPage, FetchedPage, FetchErrorKind, FetchFailure, Link
+from scanner.store import Store
+
+log = logging.getLogger(__name__)
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+MAX_SITEMAPS_PER_CLINIC = 10
+MAX_REDIRECTS = 10
+
+
+@dataclass
+class CrawlPlan:
+    """Everything a crawl run needs, handed to the spider and read by the other components
+    (the pipeline writes to `store` and `evidence`; the spider never does)."""
+
+    run_id: int
+    frontiers: dict[str, ClinicFrontier]
+    use_sitemap: bool
+    store: Store
+    evidence: WarcEvidence
+
+
+class ClinicSpider(Spider):
+    name = "claimscan"
+
+    def __init__(self, plan: CrawlPlan, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plan = plan
+        self.sitemaps_fetched: dict[str, int] = {}
+
+    async def start(self) -> AsyncIterator[Request]:
+        for frontier in self.plan.frontiers.values():
+            if self.plan.use_sitemap:
+                for request in self.sitemap_requests(frontier):
+                    yield request
+            for page in frontier.start():
+                yield self.page_request(frontier, page)
+
+    def page_request(
+        self, frontier: ClinicFrontier, page: PageRequest, chain: tuple[str, ...] = ()
+    ) -> Request:
+        return Request(
+            page.url,
+            callback=self.parse_page,
+            errback=self.on_error,
+            priority=page.priority,
+            dont_filter=True,  # the frontier deduplicates, per clinic
+            meta={
+                "clinic_id": frontier.clinic.id,
+                "page_depth": page.depth,
+                "download_slot": site_key(page.url),
+                # Redirects are followed here, not by Scrapy: each hop is stored as
+                # evidence and its target goes through the frontier like any link.
+                "dont_redirect": True,
+                "redirect_chain": chain,
+            },
+        )
+
+    def follow_links(self, frontier: ClinicFrontier, links: Any, depth: int) -> Iterator[Request]:
+        for link in links:
+            for page in frontier.follow(link.url, link.text, depth):
+                yield self.page_request(frontier, page)
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        frontier = self.plan.frontiers[response.meta["clinic_id"]]
+        depth = response.meta["page_depth"]
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        is_html = isinstance(response, TextResponse) and (
+            not content_type or content_type.split(";")[0].strip().lower() in HTML_TYPES
+        )
+        location = _location(response)
+        if location is not None:
+            # The target is the redirect's one link, so a resumed crawl replays it too.
+            target = ExtractedPage(links=[Link(url=location)])
+            yield self.page(response, content_type, page=target, final_url=location)
+            yield from self.follow_redirect(frontier, response, location)
+            return
+        if not is_html:
+            yield self.failure(response, "not_html", f"not HTML: {content_type or 'unknown type'}")
+            return
+        assert isinstance(response, TextResponse)
+        page = extract_page(response) if 200 <= response.status < 300 else None
+        yield self.page(response, content_type, page=page)
+        if response.status >= 400:
+            yield self.failure(response, "http_error", f"HTTP {response.status}", response.status)
+        if page is not None:
+            yield from self.follow_links(frontier, page.links, depth + 1)
+
+    def page(
+        self,
+        response: Response,
+        content_type: str,
+        page: ExtractedPage | None = None,
+        final_url: str | None = None,
+    ) -> FetchedPage:
+        return FetchedPage(
+            clinic_id=response.meta["clinic_id"],
+            url=response.url,
+            final_url=final_url or response.url,
+            status=response.status,
+            depth=response.meta["page_depth"],
+            fetched_at=datetime.now(UTC),
+            request_headers=_headers(response.request.headers if response.request else {}),
+            response_headers=_headers(response.headers),
+            body=response.body,
+            content_type=content_type,
+            page=page,
+        )
+
+    def follow_redirect(
+        self, frontier: ClinicFrontier, response: Response, location: str
+    ) -> Iterator[Any]:
+        """Follow a same-site redirect; record loops and redirects that leave the site."""
+        chain = (*response.meta.get("redirect_chain", ()), response.url)
+        if location not in frontier.scope:
+            message = f"redirected off the clinic's site to {location}"
+            yield self.failure(response, "offsite_redirect", message, url=chain[0])
+        elif url_key(location) in {url_key(url) for url in chain}:
+            message = "redirect loop: " + " -> ".join((*chain, location))
+            yield self.failure(response, "redirect_loop", message, url=chain[0])
+        elif len(chain) > MAX_REDIRECTS:
+            message = f"more than {MAX_REDIRECTS} redirects"
+            yield self.failure(response, "redirect_loop", message, url=chain[0])
+        else:
+            for page in frontier.follow(location, "", response.meta["page_depth"]):
+                yield self.page_request(frontier, page, chain)
+
+    def on_error(self, failure: Failure) -> Iterator[FetchFailure]:
+        request = failure.request  # type: ignore[attr-defined]
+        kind, message = classify_failure(failure)
+        if kind is None:  # not a fetch problem, e.g. the page budget was spent
+            return
+        yield FetchFailure(
+            clinic_id=request.meta["clinic_id"],
+            url=request.url,
+            kind=kind,
+            message=message,
+            occurred_at=datetime.now(UTC),
+        )
+
+    def failure(
+        self,
+        response: Response,
+        kind: FetchErrorKind,
+        message: str,
+        status: int | None = None,
+        url: str | None = None,
+    ) -> FetchFailure:
+        return FetchFailure(
+            clinic_id=response.meta["clinic_id"],
+            url=url or response.url,
+            kind=kind,
+            message=message,
+            status=status,
+            occurred_at=datetime.now(UTC),
+        )
+
+    # -- sitemaps ---------------------------------------------------------------------------
+
+    def sitemap_requests(self, frontier: ClinicFrontier) -> Iterator[Request]:
+        roots = {
+            urlunsplit((p.scheme, p.netloc, "/sitemap.xml", "", ""))
+            for p in map(urlsplit, frontier.clinic.urls)
+        }
+        for url in sorted(roots):
+            yield self.sitemap_request(frontier, url)
+
+    def sitemap_request(self, frontier: ClinicFrontier, url: str) -> Request:
+        return Request(
+            url,
+            callback=self.parse_sitemap,
+            errback=self.on_sitemap_error,
+            priority=100,
+            dont_filter=True,
+            meta={
+                "clinic_id": frontier.clinic.id,
+                "sitemap": True,
+                "download_slot": site_key(url),
+            },
+        )
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        frontier = self.plan.frontiers[response.meta["clinic_id"]]
+        clinic_id = frontier.clinic.id
+        self.sitemaps_fetched[clinic_id] = self.sitemaps_fetched.get(clinic_id, 0) + 1
+        if response.status != 200:
+            return
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        try:
+            sitemap = Sitemap(body)
+        except Exception:  # not XML at all: a site answering every URL with HTML
+            log.info("sitemap %s is not XML; ignored", response.url)
+            return
+        locations = [entry["loc"] for entry in sitemap if "loc" in entry]
+        if sitemap.type == "sitemapindex":
+            for url in locations:
+                if url in frontier.scope and self.sitemaps_fetched[clinic_id] < (
+                    MAX_SITEMAPS_PER_CLINIC
+                ):
+                    yield self.sitemap_request(frontier, url)
+        elif sitemap.type == "urlset":
+            for url in locations:
+                for page in frontier.follow(url, "", 1):
+                    yield self.page_request(frontier, page)
+
+    def on_sitemap_error(self, failure: Failure) -> None:
+        # A missing or broken sitemap is normal; the start pages' errors are what count.
+        log.debug("sitemap not fetched: %s", failure.getErrorMessage())
+
+
+def _location(response: Response) -> str | None:
+    """The absolute target of a redirect response, or None for any other response."""
+    if response.status not in (301, 302, 303, 307, 308):
+        return None
+    location = response.headers.get(b"Location")
+    if not location:
+        return None
+    target = response.urljoin(safe_url_string(location.decode("latin-1").strip()))
+    return clean_url(target) or target
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
