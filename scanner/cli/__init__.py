@@ -1,0 +1,41 @@
+"""The claimscan command line: thin commands that parse, call the parts, and print."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from scanner import __version__
+from scanner.cli.common import run_command
+from scanner.cli.crawl import crawl
+from scanner.cli.demo import demo
+from scanner.cli.inspect import evidence, pages, runs
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="claimscan")
+def cli() -> None:
+    """Find unsupported medical marketing claims on clinic websites.
+
+    \b
+    The flow, one command per step, each reading and writing the store:
+      claimscan crawl clinics.csv     crawl the clinics' sites into the store
+      claimscan pages                 list what was stored
+      claimscan evidence 12           show the archived response of snapshot 12
+      claimscan demo                  run the flow on bundled fixture sites
+
+    The store is a SQLite file (claimscan.db in the current folder) unless --db or
+    $CLAIMSCAN_DB names another file or an SQLAlchemy URL.
+
+    \b
+    Exit codes: 0 success, 1 failure, 2 bad input or usage, 130 interrupted.
+    """
+
+
+for command in (crawl, pages, runs, evidence, demo):
+    cli.add_command(command)
+
+
+def main() -> None:
+    sys.exit(run_command(cli))

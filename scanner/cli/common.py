@@ -1,0 +1,99 @@
+"""What the commands share: the --db option, logging, and turning errors into exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.logging import RichHandler
+from sqlalchemy.engine import make_url
+
+from scanner.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, ClaimscanError
+from scanner.store import Store, database_url
+
+db_option = click.option(
+    "--db",
+    envvar="CLAIMSCAN_DB",
+    metavar="PATH_OR_URL",
+    help="The store: a SQLite file path or an SQLAlchemy URL. "
+    "[env: CLAIMSCAN_DB; default: claimscan.db]",
+)
+
+err_console = Console(stderr=True)
+
+
+def open_store(db: str | None) -> Store:
+    return Store.open(db)
+
+
+def default_evidence_dir(db: str | None) -> Path:
+    """WARC files live beside a SQLite store (`x.db` -> `x-evidence/`), else in ./."""
+    url = make_url(database_url(db))
+    if url.get_backend_name() == "sqlite" and url.database:
+        path = Path(url.database)
+        return path.parent / f"{path.stem}-evidence"
+    return Path("claimscan-evidence")
+
+
+def setup_logging(live: bool, verbose: int) -> None:
+    """Warnings above a live display on a terminal; plain timestamped lines otherwise."""
+    root = logging.getLogger()
+    root.handlers.clear()
+    if live:
+        handler: logging.Handler = RichHandler(console=err_console, show_path=False)
+        root.setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    # Scrapy resets its loggers' levels when a crawl starts, so filter at the handler.
+    handler.addFilter(_LibraryFilter({0: logging.WARNING, 1: logging.INFO}.get(verbose, 0)))
+    root.addHandler(handler)
+
+
+class _LibraryFilter(logging.Filter):
+    """Let the libraries' records through from `level` up; claimscan's own all pass."""
+
+    LIBRARIES = ("scrapy", "twisted", "py.warnings", "alembic", "protego", "filelock")
+    # Failed fetches are logged once, by claimscan's pipeline; these repeat them with
+    # tracebacks, so they show only with --verbose.
+    REPEATS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.downloadermiddlewares.retry")
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name in self.REPEATS:
+            return record.levelno >= self.level and self.level < logging.WARNING
+        if record.name.split(".")[0] in self.LIBRARIES:
+            return record.levelno >= self.level
+        return True
+
+
+def run_command(command: Callable[..., Any]) -> int:
+    """Run the click group; ClaimscanError becomes its message and exit code."""
+    try:
+        result = command(standalone_mode=False)
+    except ClaimscanError as exc:
+        err_console.print(f"claimscan: {exc}", markup=False, highlight=False)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        err_console.print("claimscan: interrupted", markup=False)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_FAILURE
+    # Commands return their exit code; click returns it (or an Exit's code) here.
+    return result if isinstance(result, int) else EXIT_OK

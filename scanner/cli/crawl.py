@@ -1,0 +1,172 @@
+"""`claimscan crawl`: crawl a clinic list into the store."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from scanner.cli.common import db_option, default_evidence_dir, err_console, setup_logging
+from scanner.clinics import load_clinics
+from scanner.crawl.progress import ProgressMode
+from scanner.crawl.runner import CrawlResult, run_crawl
+from scanner.errors import EXIT_INTERRUPTED, EXIT_OK
+from scanner.models import CrawlOptions
+from scanner.output import inert
+from scanner.store import Store
+
+SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def parse_size(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    unit = text[-1:] if text[-1:] in SIZE_UNITS else ""
+    try:
+        return int(float(text.removesuffix(unit)) * SIZE_UNITS[unit])
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a size such as 10MB or 500K") from None
+
+
+@click.command()
+@click.argument("clinics", type=click.Path(path_type=Path, dir_okay=False))
+@db_option
+@click.option(
+    "--evidence-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="CLAIMSCAN_EVIDENCE_DIR",
+    help="Folder for the WARC files. [default: beside the store, <db>-evidence/]",
+)
+@click.option("--max-pages", default=200, show_default=True, help="Pages fetched per clinic.")
+@click.option("--max-depth", default=4, show_default=True, help="Link depth from a start URL.")
+@click.option("--ignore-robots", is_flag=True, help="Do not obey robots.txt (logged loudly).")
+@click.option("--no-sitemap", is_flag=True, help="Do not read the sites' sitemap.xml.")
+@click.option("--user-agent", help="User-Agent to send. [default: claimscan/VERSION (+URL)]")
+@click.option(
+    "--delay",
+    default=1.0,
+    show_default=True,
+    help="Seconds between requests to one site (AutoThrottle's minimum).",
+)
+@click.option("--no-autothrottle", is_flag=True, help="Fixed delay instead of AutoThrottle.")
+@click.option(
+    "--concurrency",
+    default=32,
+    show_default=True,
+    help="Requests in flight in all (many clinics crawl in parallel).",
+)
+@click.option("--per-site", default=2, show_default=True, help="Requests in flight per site.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds before a fetch fails.")
+@click.option("--retries", default=2, show_default=True, help="Retries of a failed fetch.")
+@click.option(
+    "--max-size",
+    default="10MB",
+    show_default=True,
+    callback=parse_size,
+    help="Largest response accepted.",
+)
+@click.option("--fresh", is_flag=True, help="Start a new run even if one was interrupted.")
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "live", "log", "off"]),
+    default="auto",
+    show_default=True,
+    help="Live table on a terminal, log lines otherwise.",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for Scrapy's debug).")
+def crawl(
+    clinics: Path,
+    db: str | None,
+    evidence_dir: Path | None,
+    max_pages: int,
+    max_depth: int,
+    ignore_robots: bool,
+    no_sitemap: bool,
+    user_agent: str | None,
+    delay: float,
+    no_autothrottle: bool,
+    concurrency: int,
+    per_site: int,
+    timeout: float,
+    retries: int,
+    max_size: int,
+    fresh: bool,
+    progress: str,
+    verbose: int,
+) -> int:
+    """Crawl the websites of a clinic list into the store, with WARC evidence.
+
+    CLINICS is a CSV file with a header row (columns name and url required; id, country,
+    region, tags, notes optional; several URLs in one cell separated by spaces or ';'),
+    or a JSON or YAML list of objects with the same keys. The list is checked first: any
+    problem stops the command with exit code 2 before anything is fetched.
+
+    Each clinic's crawl stays on its own site (its hosts and their www variants), obeys
+    robots.txt, reads sitemap.xml, fetches claim-likely pages (treatments, conditions,
+    testimonials, FAQ, pricing) first, and stops at --max-pages. Dead or hostile sites
+    are recorded and skipped. Interrupted (Ctrl-C, kill, crash), the same command resumes
+    the run without fetching again what is stored.
+
+    \b
+    Example:
+      claimscan crawl clinics.csv --db study.db --max-pages 100
+    """
+    clinic_list = load_clinics(clinics)
+    for warning in clinic_list.warnings:
+        err_console.print(f"warning: {warning}", markup=False, highlight=False)
+    mode: ProgressMode = (
+        ("live" if sys.stderr.isatty() else "log") if progress == "auto" else progress  # type: ignore[assignment]
+    )
+    setup_logging(live=mode == "live", verbose=verbose)
+    options = CrawlOptions(
+        max_pages=max_pages,
+        max_depth=max_depth,
+        obey_robots=not ignore_robots,
+        use_sitemap=not no_sitemap,
+        user_agent=user_agent,
+        delay=delay,
+        autothrottle=not no_autothrottle,
+        concurrency=concurrency,
+        per_site=per_site,
+        timeout=timeout,
+        retries=retries,
+        max_size=max_size,
+    )
+    store = Store.open(db)
+    try:
+        result = run_crawl(
+            clinic_list,
+            store,
+            options,
+            evidence_dir or default_evidence_dir(db),
+            fresh=fresh,
+            progress=mode,
+        )
+    finally:
+        store.close()
+    print_summary(result)
+    return EXIT_OK if result.completed else EXIT_INTERRUPTED
+
+
+def print_summary(result: CrawlResult) -> None:
+    run = result.run
+    table = Table(title=f"run {run.id}: {run.status}", title_justify="left")
+    for column in ("clinic", "pages", "errors", "reused"):
+        table.add_column(column, justify="left" if column == "clinic" else "right")
+    for outcome in result.clinics:
+        table.add_row(
+            Text(inert(outcome.name)),
+            str(outcome.pages),
+            str(outcome.errors),
+            str(outcome.reused),
+        )
+    err_console.print(table)
+    verb = "resumed and " if result.resumed else ""
+    state = "completed" if result.completed else "interrupted: run the same command to resume"
+    err_console.print(
+        f"{verb}{state}; {result.pages} pages, {result.errors} errors; evidence in {run.warc_file}",
+        markup=False,
+        highlight=False,
+    )

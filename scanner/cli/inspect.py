@@ -1,0 +1,146 @@
+"""`claimscan pages`, `runs` and `evidence`: look at what the store holds."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scanner.cli.common import db_option, open_store
+from scanner.crawl.warc import read_record
+from scanner.errors import EXIT_OK, StoreError
+from scanner.models import PageSnapshot
+from scanner.output import OutputFormat, inert, write_records
+
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table",
+    show_default=True, help="table for people; jsonl or csv for tools.",
+)  # fmt: skip
+
+
+def page_record(snapshot: PageSnapshot) -> dict[str, Any]:
+    return {
+        "id": snapshot.id,
+        "run": snapshot.run_id,
+        "clinic": snapshot.clinic_id,
+        "url": snapshot.url,
+        "final_url": snapshot.final_url,
+        "status": snapshot.status,
+        "content_type": snapshot.content_type,
+        "fetched_at": snapshot.fetched_at,
+        "sha256": snapshot.sha256,
+        "bytes": snapshot.body_length,
+        "title": snapshot.title,
+        "blocks": len(snapshot.blocks),
+        "warc_file": str(Path(snapshot.warc_file).resolve()),
+        "warc_record_id": snapshot.warc_record_id,
+        "warc_offset": snapshot.warc_offset,
+    }
+
+
+@click.command()
+@db_option
+@click.option("--run", "run_id", type=int, help="Only this crawl run.")
+@click.option("--clinic", "clinic_ids", multiple=True, help="Only this clinic id (repeatable).")
+@format_option
+def pages(db: str | None, run_id: int | None, clinic_ids: tuple[str, ...], fmt: str) -> int:
+    """List the stored page snapshots.
+
+    JSON Lines and CSV carry every field: id, run, clinic, url, final_url, status,
+    content_type, fetched_at (UTC), sha256, bytes, title, blocks, warc_file (absolute),
+    warc_record_id, warc_offset.
+
+    \b
+    Example:
+      claimscan pages --format jsonl | jq -r 'select(.status >= 400) | .url'
+    """
+    store = open_store(db)
+    records = (page_record(s) for s in store.snapshots(run_id, clinic_ids))
+    columns = ("id", "clinic", "status", "url", "fetched_at", "title")
+    write_records(records, _fmt(fmt), columns, title="stored pages")
+    return EXIT_OK
+
+
+@click.command()
+@db_option
+@format_option
+def runs(db: str | None, fmt: str) -> int:
+    """List crawl runs: when each started and finished, its status, pages and errors.
+
+    A run is `running` while it crawls (or if it was killed), `interrupted` after Ctrl-C,
+    and `completed` when every clinic was crawled. The same `claimscan crawl` command
+    resumes the latest unfinished run of the same clinic list.
+    """
+    store = open_store(db)
+    records = (
+        {
+            "id": run.id,
+            "status": run.status,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "pages": run.stats.get("pages", ""),
+            "errors": run.stats.get("errors", ""),
+            "clinic_list": run.clinic_list,
+            "warc_file": run.warc_file,
+        }
+        for run in store.runs()
+    )
+    columns = ("id", "status", "started_at", "finished_at", "pages", "errors", "clinic_list")
+    write_records(records, _fmt(fmt), columns, title="crawl runs")
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("snapshot_id", type=int)
+@db_option
+@click.option(
+    "--part",
+    type=click.Choice(["response", "headers", "body", "warc"]),
+    default="response",
+    show_default=True,
+    help="response: HTTP headers and body; warc: the raw WARC record (gzip).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to this file instead of standard output.",
+)
+def evidence(snapshot_id: int, db: str | None, part: str, out: Path | None) -> int:
+    """Print or extract the archived response of a snapshot, from its WARC file.
+
+    On a terminal the archived text is shown inert (control characters escaped); with
+    --out, or into a pipe, the bytes are written exactly as archived.
+
+    \b
+    Examples:
+      claimscan evidence 12                      # headers and body
+      claimscan evidence 12 --part body --out page.html
+      claimscan evidence 12 --part warc --out page.warc.gz && warcio check page.warc.gz
+    """
+    snapshot = open_store(db).snapshot(snapshot_id)
+    if not Path(snapshot.warc_file).is_file():
+        raise StoreError(
+            f"the WARC file of snapshot {snapshot_id} is missing: {snapshot.warc_file}"
+        )
+    if part == "warc":
+        with Path(snapshot.warc_file).open("rb") as handle:
+            handle.seek(snapshot.warc_offset)
+            data = handle.read(snapshot.warc_length)
+    else:
+        record, body = read_record(snapshot.warc_file, snapshot.warc_offset)
+        headers = record.http_headers.to_bytes() if record.http_headers else b""
+        data = {"response": headers + body, "headers": headers, "body": body}[part]
+    if out is not None:
+        out.write_bytes(data)
+        click.echo(str(out), err=True)
+    elif sys.stdout.isatty():
+        sys.stdout.write(inert(data.decode("utf-8", errors="replace")) + "\n")
+    else:
+        sys.stdout.buffer.write(data)
+    return EXIT_OK
+
+
+def _fmt(value: str) -> OutputFormat:
+    return value  # type: ignore[return-value]
