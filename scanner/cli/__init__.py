@@ -7,6 +7,7 @@ import sys
 import click
 
 from scanner import __version__
+from scanner.cli.check import check
 from scanner.cli.common import run_command
 from scanner.cli.crawl import crawl
 from scanner.cli.demo import demo
@@ -21,6 +22,7 @@ def cli() -> None:
     \b
     The flow, one command per step, each reading and writing the store:
       claimscan crawl clinics.csv     crawl the clinics' sites into the store
+      claimscan check page.html       find claims in files or URLs, no store needed
       claimscan pages                 list what was stored
       claimscan evidence 12           show the archived response of snapshot 12
       claimscan demo                  run the flow on bundled fixture sites
@@ -33,7 +35,7 @@ def cli() -> None:
     """
 
 
-for command in (crawl, pages, runs, evidence, demo):
+for command in (crawl, check, pages, runs, evidence, demo):
     cli.add_command(command)
 
 

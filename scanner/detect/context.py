@@ -1,0 +1,220 @@
+"""The context component: decides what each claim match means in its sentence, ConText-style.
+
+Triggers come from the pack's context files, each with a category, a direction and a scope
+in tokens; a terminator ("but", ";") ends a scope, and a pseudo-trigger ("no longer") cancels
+the trigger words inside it. For each rule and sentence the component keeps one match and
+sets its extension attributes:
+
+- negation, attribution or research framing in scope, a neutral question, or a rule that
+  needs the therapy as its subject and finds none: `negated` is True and `reason` says why
+  (not a claim; shown only with --all);
+- a hedge in scope: `strength` is "hedged" and `severity` one step lower (still a claim).
+
+Disclosure phrases go to doc.spans["disclosures"]; the decided matches to doc.spans["claims"].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span, Token
+from spacy.util import filter_spans
+
+from scanner.detect.claim_matcher import MATCHES
+from scanner.detect.packs import PACK_CONFIG, pack_for
+from scanner.detect.rules import ClaimRule, RulePack
+
+CLAIMS = "claims"
+DISCLOSURES = "disclosures"
+SUBJECT_LABELS = frozenset({"THERAPY", "THERAPY_REF", "CLINIC"})
+# Subjects that count only on a page that names a regenerative therapy somewhere.
+PAGE_GATED_SUBJECTS = frozenset({"reference", "anaphor", "headline", "page"})
+ANAPHORS = frozenset({"it", "they", "this", "these", "those", "that", "which", "each"})
+YES_NO_STARTS = frozenset((
+    "is", "are", "am", "was", "were", "can", "could", "do", "does", "did", "will", "would",
+    "should", "shall", "may", "might", "has", "have", "had", "must",
+))  # fmt: skip
+NEUTRAL_AFTER_HOW = frozenset((
+    "effective", "safe", "long", "much", "many", "often", "well", "soon", "quickly",
+    "successful", "expensive", "likely", "common", "painful", "risky", "fast", "old", "big",
+))  # fmt: skip
+SUPPRESSING = ("negation", "attribution", "research", "regulatory", "description")
+LOWER_SEVERITY = {"high": "medium", "medium": "low", "low": "low"}
+
+for _name, _default in (
+    ("rule_id", None),
+    ("category", None),
+    ("severity", None),
+    ("strength", "assertive"),
+    ("negated", False),
+    ("reason", None),
+    ("cues", ()),
+    ("subject", None),
+):
+    if not Span.has_extension(_name):
+        Span.set_extension(_name, default=_default)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    category: str
+    direction: str
+    max_scope: int
+    start: int
+    end: int
+    text: str
+
+
+class ClaimContext:
+    def __init__(self, nlp: Language, pack: RulePack) -> None:
+        self.rules: dict[str, ClaimRule] = pack.rules
+        # NORM folds both apostrophes of "n't" into "not", and is lowercase.
+        self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
+        self.kinds: dict[str, tuple[str, str, int]] = {}
+        for rules in pack.context:
+            for trigger in rules.triggers():
+                key = f"{rules.category}|{trigger.direction}|{trigger.max_scope}"
+                self.kinds[key] = (rules.category, trigger.direction, trigger.max_scope)
+                self.matcher.add(key, [nlp.make_doc(trigger.phrase)])
+
+    def __call__(self, doc: Doc) -> Doc:
+        triggers = self.find_triggers(doc)
+        doc.spans[DISCLOSURES] = filter_spans(
+            [Span(doc, t.start, t.end, label="DISCLOSURE") for t in triggers
+             if t.category == "disclosure"]
+        )  # fmt: skip
+        chosen: dict[tuple[int, str], Span] = {}
+        for match in doc.spans[MATCHES]:
+            decided = self.decide(match, triggers)
+            key = (match.sent.start, match.label_)
+            kept = chosen.get(key)
+            if kept is None or _better(decided, kept):
+                chosen[key] = decided
+        doc.spans[CLAIMS] = sorted(chosen.values(), key=lambda s: (s.start, s.label_))
+        return doc
+
+    def find_triggers(self, doc: Doc) -> list[Trigger]:
+        found = []
+        for key, start, end in self.matcher(doc):
+            category, direction, scope = self.kinds[doc.vocab.strings[key]]
+            found.append(Trigger(category, direction, scope, start, end, doc[start:end].text))
+        pseudo = [t for t in found if t.category == "pseudo"]
+        return [
+            t for t in found
+            if t.category == "pseudo"
+            or not any(p.start <= t.start and t.end <= p.end for p in pseudo)
+        ]  # fmt: skip
+
+    def decide(self, match: Span, triggers: list[Trigger]) -> Span:
+        rule = self.rules[match.label_]
+        sent = match.sent
+        span = Span(match.doc, match.start, match.end, label=match.label_)
+        here = [t for t in triggers if sent.start <= t.start and t.end <= sent.end]
+        stops = [t.start for t in here if t.category == "terminate"]
+        free = set(match._.free)
+        in_scope = [t for t in here if _reaches(t, span, stops) or _swallowed(t, free)]
+        categories = {t.category for t in in_scope}
+        subject = "any" if rule.subject == "any" else _subject(sent, span)
+        if rule.subject == "page" and subject == "none":
+            subject = "page"
+        reason = next((c for c in SUPPRESSING if c in categories), None)
+        if _question(sent) == "neutral":
+            reason = "question"
+        elif reason is None and subject == "none":
+            reason = "no_subject"
+        hedged = "hedge" in categories
+        span._.rule_id = rule.id
+        span._.category = rule.category
+        span._.severity = LOWER_SEVERITY[rule.severity] if hedged else rule.severity
+        span._.strength = "hedged" if hedged else "assertive"
+        span._.negated = reason is not None
+        span._.reason = reason
+        span._.cues = tuple(f"{t.category}:{t.text}" for t in in_scope if t.category != "terminate")
+        span._.subject = subject
+        return span
+
+
+def _better(candidate: Span, kept: Span) -> bool:
+    """Of two matches of one rule in one sentence keep a claim over a non-claim, then the
+    earlier, then the longer."""
+    return (candidate._.negated, candidate.start, -len(candidate)) < (
+        kept._.negated,
+        kept.start,
+        -len(kept),
+    )
+
+
+def _swallowed(trigger: Trigger, free: set[int]) -> bool:
+    """A trigger on tokens that a pattern's gap filler took counts as in scope."""
+    if trigger.category in ("terminate", "pseudo", "disclosure"):
+        return False
+    return any(i in free for i in range(trigger.start, trigger.end))
+
+
+def _reaches(trigger: Trigger, span: Span, stops: list[int]) -> bool:
+    """Does the trigger's scope reach the span, with no terminator in between?"""
+    if trigger.category in ("terminate", "pseudo", "disclosure"):
+        return False
+    if trigger.end <= span.start and trigger.direction in ("forward", "bidirectional"):
+        gap = (trigger.end, span.start)
+    elif trigger.start >= span.end and trigger.direction in ("backward", "bidirectional"):
+        gap = (span.end, trigger.start)
+    else:
+        return False
+    return gap[1] - gap[0] <= trigger.max_scope and not any(gap[0] <= s < gap[1] for s in stops)
+
+
+def _subject(sent: Span, span: Span) -> str:
+    """Who the claim is about: a therapy named in the sentence ("therapy"); the clinic or a
+    reference such as "our protocol" or "the treatment" ("reference"); an anaphor ("they",
+    "it"); a headline or bullet that starts with the claim ("headline"); or "none"."""
+    labels = {ent.label_ for ent in sent.ents}
+    if "THERAPY" in labels:
+        return "therapy"
+    if labels & SUBJECT_LABELS:
+        return "reference"
+    words = [t for t in sent if not t.is_punct and not t.is_space]
+    if not words:
+        return "none"
+    if words[0].lower_ in ANAPHORS:
+        return "anaphor"
+    if span.start <= words[0].i + 1 or words[0].ent_type_.startswith("OUTCOME"):
+        return "headline"
+    return "none"
+
+
+def _question(sent: Span) -> str:
+    """ "neutral" for a question that asserts nothing ("Is stem cell therapy right for you?",
+    "How effective is PRP?"); "presupposing" for one that takes a benefit as given ("How
+    stem cells help treat MS"); "" for a statement."""
+    words = [t for t in sent if not t.is_punct and not t.is_space]
+    if not words:
+        return ""
+    first = words[0].lower_
+    if sent[-1].text != "?" and not _unmarked_question(words):
+        return ""
+    if first in ("how", "why"):
+        second = words[1].lower_ if len(words) > 1 else ""
+        return "neutral" if second in NEUTRAL_AFTER_HOW else "presupposing"
+    return "neutral"
+
+
+def _unmarked_question(words: list[Token]) -> bool:
+    """A heading that asks without a question mark: "Can Stem Cells Cure Autism", "How
+    Effective Is PRP" (but not a bullet such as "Can ease knee pain")."""
+    if len(words) < 2 or (words[-1].i + 1 < len(words[-1].doc) and words[-1].nbor().text == "."):
+        return False
+    first, second = words[0].lower_, words[1]
+    if first in ("how", "why"):
+        return True
+    return first in YES_NO_STARTS and (
+        second.ent_type_ in SUBJECT_LABELS | {"STRUCTURE"}
+        or second.lower_ in {"you", "i", "it", "they", "we", "the", "a", "an", "this", "my"}
+    )
+
+
+@Language.factory("claim_context", default_config=PACK_CONFIG)
+def make_claim_context(nlp: Language, name: str, rules: list[str], builtin: bool) -> ClaimContext:
+    return ClaimContext(nlp, pack_for(tuple(rules), builtin))

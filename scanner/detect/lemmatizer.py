@@ -1,0 +1,51 @@
+"""A lookup lemmatizer that ignores case, using spacy-lookups-data's English table.
+
+spaCy's own lookup lemmatizer looks words up as written, and the table is case-sensitive:
+"Reverses" in a heading stays "Reverses". This one looks up the lowercase form, so lemmas
+are lowercase and headings match like body text. It maps each distinct word of a doc once
+(numpy over the doc's LOWER column), which keeps it cheap next to tokenization.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+from spacy.attrs import LEMMA, LOWER
+from spacy.language import Language
+from spacy.lookups import Table, load_lookups
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+
+@cache
+def lemma_table() -> Table:
+    return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+
+
+class LowercaseLookupLemmatizer:
+    def __init__(self, vocab: Vocab) -> None:
+        self.strings = vocab.strings
+        self.table = lemma_table()
+        self.lemma_of: dict[int, int] = {}  # hash of a lowercase form -> hash of its lemma
+
+    def __call__(self, doc: Doc) -> Doc:
+        if len(doc) == 0:
+            return doc
+        lowers = doc.to_array(LOWER)
+        forms, where = np.unique(lowers, return_inverse=True)
+        lemmas = np.fromiter(map(self._lemma, forms.tolist()), dtype=np.uint64, count=len(forms))
+        doc.from_array([LEMMA], lemmas[where].reshape(-1, 1))  # type: ignore[arg-type]
+        return doc
+
+    def _lemma(self, form: int) -> int:
+        lemma = self.lemma_of.get(form)
+        if lemma is None:
+            text = self.strings[form]
+            lemma = self.lemma_of[form] = self.strings.add(self.table.get(text, text))
+        return lemma
+
+
+@Language.factory("claimscan_lemmatizer")
+def make_lemmatizer(nlp: Language, name: str) -> LowercaseLookupLemmatizer:
+    return LowercaseLookupLemmatizer(nlp.vocab)

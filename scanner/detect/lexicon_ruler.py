@@ -1,0 +1,52 @@
+"""The lexicon ruler: tags lexicon terms (THERAPY, CONDITION, OUTCOME_REGENERATION, ...) as
+entities, so that claim rules can say `{"ENT_TYPE": "STRUCTURE"}`. Terms match on LOWER or
+LEMMA, as their lexicon says; where terms overlap, the longest wins."""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from scanner.detect.packs import PACK_CONFIG, pack_for
+from scanner.detect.rules import RulePack
+
+
+def spellings(term: str) -> list[str]:
+    """A term and its hyphenated twin: "soft tissue" also matches "soft-tissue"."""
+    words = term.split()
+    return [term, "-".join(words)] if len(words) == 2 else [term]
+
+
+class LexiconRuler:
+    def __init__(self, nlp: Language, pack: RulePack) -> None:
+        self.matchers = {
+            "LOWER": PhraseMatcher(nlp.vocab, attr="LOWER"),
+            "LEMMA": PhraseMatcher(nlp.vocab, attr="LEMMA"),
+        }
+        self.labels: set[str] = set()
+        for lexicon in pack.lexicons:
+            attr = lexicon.match.upper()
+            by_label: dict[str, list[str]] = {}
+            for label, term in lexicon.labelled_terms():
+                by_label.setdefault(label, []).extend(spellings(term))
+            for label, terms in by_label.items():
+                # Lemma patterns go through the pipeline so far (the lemmatizer).
+                docs = list(nlp.pipe(terms)) if attr == "LEMMA" else list(map(nlp.make_doc, terms))
+                self.matchers[attr].add(label, docs)
+                self.labels.add(label)
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = [
+            Span(doc, start, end, label=label)
+            for matcher in self.matchers.values()
+            for label, start, end in matcher(doc)
+        ]
+        doc.ents = filter_spans(spans)
+        return doc
+
+
+@Language.factory("lexicon_ruler", default_config=PACK_CONFIG)
+def make_lexicon_ruler(nlp: Language, name: str, rules: list[str], builtin: bool) -> LexiconRuler:
+    return LexiconRuler(nlp, pack_for(tuple(rules), builtin))
