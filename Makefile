@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format benchmark clean
+.PHONY: install demo test lint format benchmark rules-doc clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ format: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/crawl.py
+	$(BIN)/python benchmarks/scan.py
+
+## rules-doc: regenerate rules/README.md from the rule pack
+rules-doc: $(STAMP)
+	$(BIN)/claimscan rules --format markdown > rules/README.md
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

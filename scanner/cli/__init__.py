@@ -12,6 +12,7 @@ from scanner.cli.common import run_command
 from scanner.cli.crawl import crawl
 from scanner.cli.demo import demo
 from scanner.cli.inspect import evidence, pages, runs
+from scanner.cli.rules import rules
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -23,6 +24,7 @@ def cli() -> None:
     The flow, one command per step, each reading and writing the store:
       claimscan crawl clinics.csv     crawl the clinics' sites into the store
       claimscan check page.html       find claims in files or URLs, no store needed
+      claimscan rules                 list the claim rules in force
       claimscan pages                 list what was stored
       claimscan evidence 12           show the archived response of snapshot 12
       claimscan demo                  run the flow on bundled fixture sites
@@ -35,7 +37,7 @@ def cli() -> None:
     """
 
 
-for command in (crawl, check, pages, runs, evidence, demo):
+for command in (crawl, check, rules, pages, runs, evidence, demo):
     cli.add_command(command)
 
 

@@ -15,6 +15,7 @@ Disclosure phrases go to doc.spans["disclosures"]; the decided matches to doc.sp
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -42,6 +43,11 @@ NEUTRAL_AFTER_HOW = frozenset((
 ))  # fmt: skip
 SUPPRESSING = ("negation", "attribution", "research", "regulatory", "description")
 LOWER_SEVERITY = {"high": "medium", "medium": "low", "low": "low"}
+SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
+CATEGORY_ORDER = (
+    "cure", "regeneration", "safety", "approval", "success_rate", "comparative", "testimonial",
+    "efficacy",
+)  # fmt: skip
 
 for _name, _default in (
     ("rule_id", None),
@@ -92,7 +98,7 @@ class ClaimContext:
             kept = chosen.get(key)
             if kept is None or _better(decided, kept):
                 chosen[key] = decided
-        doc.spans[CLAIMS] = sorted(chosen.values(), key=lambda s: (s.start, s.label_))
+        doc.spans[CLAIMS] = _most_specific(chosen.values())
         return doc
 
     def find_triggers(self, doc: Doc) -> list[Trigger]:
@@ -136,6 +142,26 @@ class ClaimContext:
         return span
 
 
+def _most_specific(spans: Iterable[Span]) -> list[Span]:
+    """Where matches of different rules overlap in a sentence, they are one claim: keep the
+    most specific (a claim over a non-claim, then higher severity, then the more specific
+    category)."""
+    ranked = sorted(
+        spans,
+        key=lambda s: (
+            s._.negated,
+            -SEVERITY_RANK[s._.severity],
+            CATEGORY_ORDER.index(s._.category),
+        ),
+    )
+    kept: list[Span] = []
+    for span in ranked:
+        if not any(k.sent.start == span.sent.start and k.start < span.end and span.start < k.end
+                   for k in kept):  # fmt: skip
+            kept.append(span)
+    return sorted(kept, key=lambda s: (s.start, s.label_))
+
+
 def _better(candidate: Span, kept: Span) -> bool:
     """Of two matches of one rule in one sentence keep a claim over a non-claim, then the
     earlier, then the longer."""
@@ -157,6 +183,8 @@ def _reaches(trigger: Trigger, span: Span, stops: list[int]) -> bool:
     """Does the trigger's scope reach the span, with no terminator in between?"""
     if trigger.category in ("terminate", "pseudo", "disclosure"):
         return False
+    if trigger.start < span.start < trigger.end:  # runs into the span: "can [help relieve]"
+        return trigger.direction in ("forward", "bidirectional")
     if trigger.end <= span.start and trigger.direction in ("forward", "bidirectional"):
         gap = (trigger.end, span.start)
     elif trigger.start >= span.end and trigger.direction in ("backward", "bidirectional"):
