@@ -16,7 +16,9 @@ RULE = """\
 category: efficacy
 severity: low
 message: Says it makes you taller.
-rationale: Height claims need evidence like any other health claim, said the regulator in a long and detailed guidance.
+rationale: >
+  Height claims need evidence like any other health claim, said the regulator in a long
+  and detailed guidance.
 references: [https://example.org/guidance]
 subject: any
 patterns:

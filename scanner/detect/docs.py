@@ -55,9 +55,8 @@ def render_markdown(pack: RulePack) -> str:
     for lexicon in pack.lexicons:
         labels = sorted({label for label, _ in lexicon.labelled_terms()})
         for label in labels:
-            lines.append(
-                f"| {label} | {lexicon.match} | {counts[label]} | {_one_line(lexicon.description)} |"
-            )
+            what = _one_line(lexicon.description)
+            lines.append(f"| {label} | {lexicon.match} | {counts[label]} | {what} |")
     lines += ["", "## Context", "", "| category | triggers | what |", "| --- | --- | --- |"]
     for context in sorted(pack.context, key=lambda c: c.category):
         lines.append(
