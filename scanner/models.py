@@ -183,3 +183,43 @@ class FetchErrorRecord(BaseModel):
     message: str
     status: int | None
     occurred_at: datetime
+
+
+class ScanRun(BaseModel):
+    id: int
+    rule_pack_sha256: str
+    rule_pack_version: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    snapshots: int
+    findings: int
+    workers: int
+
+
+class StoredFinding(BaseModel):
+    """A finding as the store keeps it, with the page and evidence it came from."""
+
+    id: int
+    kind: Literal["claim", "disclosure"]
+    clinic_id: str
+    snapshot_id: int
+    url: str
+    fetched_at: datetime
+    sha256: str
+    warc_file: str
+    warc_record_id: str
+    rule_id: str | None
+    category: str | None
+    severity: str | None
+    strength: str | None
+    text: str
+    sentence: str
+    block_index: int
+    block_tag: str
+    block_locator: str
+    heading: str | None
+    start: int
+    end: int
+    cues: list[str]
+    disclosures: list[str]

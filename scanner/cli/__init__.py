@@ -13,6 +13,7 @@ from scanner.cli.crawl import crawl
 from scanner.cli.demo import demo
 from scanner.cli.inspect import evidence, pages, runs
 from scanner.cli.rules import rules
+from scanner.cli.scan import findings, scan
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -23,6 +24,8 @@ def cli() -> None:
     \b
     The flow, one command per step, each reading and writing the store:
       claimscan crawl clinics.csv     crawl the clinics' sites into the store
+      claimscan scan                  find claims in the stored pages
+      claimscan findings              list the claims found
       claimscan check page.html       find claims in files or URLs, no store needed
       claimscan rules                 list the claim rules in force
       claimscan pages                 list what was stored
@@ -37,7 +40,7 @@ def cli() -> None:
     """
 
 
-for command in (crawl, check, rules, pages, runs, evidence, demo):
+for command in (crawl, scan, findings, check, rules, pages, runs, evidence, demo):
     cli.add_command(command)
 
 

@@ -10,8 +10,10 @@ import click
 
 from scanner.cli.common import err_console, setup_logging
 from scanner.cli.crawl import print_summary
+from scanner.cli.scan import print_summary as print_scan_summary
 from scanner.clinics import load_clinics
 from scanner.crawl.runner import run_crawl
+from scanner.detect.scan import run_scan
 from scanner.demo.server import FixtureServer
 from scanner.errors import EXIT_INTERRUPTED, EXIT_OK
 from scanner.models import CrawlOptions
@@ -31,13 +33,13 @@ DEMO_OPTIONS = CrawlOptions(max_pages=50, delay=0.0, timeout=5.0, retries=1)
     help="Folder for the demo's store, evidence and clinic list.",
 )
 def demo(out: Path) -> int:
-    """Crawl the bundled fictional clinic sites and print what was stored.
+    """Crawl the bundled fictional clinic sites, scan them for claims, print a summary.
 
     Starts a server for four fictional clinics on 127.0.0.x (one of them dead, one full
     of crawl hazards: robots.txt, redirects, a redirect loop, a 404, a 503, a slow page,
     a PDF, a windows-1252 page, an off-site link), crawls them into OUT/claimscan.db with
-    WARC evidence in OUT/claimscan-evidence/, and prints a summary. Nothing leaves this
-    machine. Any earlier demo output in OUT is replaced.
+    WARC evidence in OUT/claimscan-evidence/, scans the pages for claims and prints what
+    it found. Nothing leaves this machine. Any earlier demo output in OUT is replaced.
 
     \b
     Example:
@@ -65,10 +67,16 @@ def demo(out: Path) -> int:
         finally:
             store.close()
     print_summary(result)
+    store = Store.open(str(db))
+    try:
+        print_scan_summary(store, run_scan(store))
+    finally:
+        store.close()
     for line in (
         f"store:       {db}",
         f"clinic list: {clinics}",
         f"look inside: claimscan pages --db {db}",
+        f"             claimscan findings --db {db}",
         f"             claimscan evidence 1 --db {db}",
     ):
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)

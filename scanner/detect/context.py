@@ -15,9 +15,12 @@ Disclosure phrases go to doc.spans["disclosures"]; the decided matches to doc.sp
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+from spacy.attrs import ENT_TYPE, SENT_START
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
@@ -91,14 +94,20 @@ class ClaimContext:
             [Span(doc, t.start, t.end, label="DISCLOSURE") for t in triggers
              if t.category == "disclosure"]
         )  # fmt: skip
+        matches = doc.spans[MATCHES]
+        if not len(matches):
+            doc.spans[CLAIMS] = []
+            return doc
+        sentences = Sentences(doc, triggers)
         chosen: dict[tuple[int, str], Span] = {}
-        for match in doc.spans[MATCHES]:
-            decided = self.decide(match, triggers)
-            key = (match.sent.start, match.label_)
+        for match in matches:
+            sentence = sentences.of(match.start)
+            decided = self.decide(match, sentence)
+            key = (sentence.start, match.label_)
             kept = chosen.get(key)
             if kept is None or _better(decided, kept):
                 chosen[key] = decided
-        doc.spans[CLAIMS] = _most_specific(chosen.values())
+        doc.spans[CLAIMS] = _most_specific(chosen.values(), sentences)
         return doc
 
     def find_triggers(self, doc: Doc) -> list[Trigger]:
@@ -113,20 +122,20 @@ class ClaimContext:
             or not any(p.start <= t.start and t.end <= p.end for p in pseudo)
         ]  # fmt: skip
 
-    def decide(self, match: Span, triggers: list[Trigger]) -> Span:
+    def decide(self, match: Span, sentence: Sentence) -> Span:
         rule = self.rules[match.label_]
-        sent = match.sent
         span = Span(match.doc, match.start, match.end, label=match.label_)
-        here = [t for t in triggers if sent.start <= t.start and t.end <= sent.end]
-        stops = [t.start for t in here if t.category == "terminate"]
         free = set(match._.free)
-        in_scope = [t for t in here if _reaches(t, span, stops) or _swallowed(t, free)]
+        in_scope = [
+            t for t in sentence.triggers
+            if _reaches(t, span, sentence.stops) or _swallowed(t, free)
+        ]  # fmt: skip
         categories = {t.category for t in in_scope}
-        subject = "any" if rule.subject == "any" else _subject(sent, span)
+        subject = "any" if rule.subject == "any" else sentence.subject(span)
         if rule.subject == "page" and subject == "none":
             subject = "page"
         reason = next((c for c in SUPPRESSING if c in categories), None)
-        if _question(sent) == "neutral":
+        if sentence.question == "neutral":
             reason = "question"
         elif reason is None and subject == "none":
             reason = "no_subject"
@@ -142,7 +151,59 @@ class ClaimContext:
         return span
 
 
-def _most_specific(spans: Iterable[Span]) -> list[Span]:
+class Sentence:
+    """What the context rules need to know of one sentence, worked out once."""
+
+    def __init__(self, doc: Doc, start: int, end: int, labels: set[str], triggers: list[Trigger]):
+        self.start, self.end = start, end
+        self.labels = labels
+        self.triggers = [t for t in triggers if start <= t.start and t.end <= end]
+        self.stops = [t.start for t in self.triggers if t.category == "terminate"]
+        self.words = [t for t in doc[start:end] if not t.is_punct and not t.is_space]
+        self.question = _question(doc[start:end], self.words)
+
+    def subject(self, span: Span) -> str:
+        """Who the claim is about: a therapy named in the sentence ("therapy"); the clinic
+        or a reference such as "our protocol" ("reference"); an anaphor ("they", "it"); a
+        headline or bullet that starts with the claim ("headline"); or "none"."""
+        if "THERAPY" in self.labels:
+            return "therapy"
+        if self.labels & SUBJECT_LABELS:
+            return "reference"
+        if not self.words:
+            return "none"
+        first = self.words[0]
+        if first.lower_ in ANAPHORS:
+            return "anaphor"
+        if span.start <= first.i + 1 or first.ent_type_.startswith("OUTCOME"):
+            return "headline"
+        return "none"
+
+
+class Sentences:
+    """The sentences of a doc, each worked out when first asked for."""
+
+    def __init__(self, doc: Doc, triggers: list[Trigger]) -> None:
+        self.doc = doc
+        self.triggers = triggers
+        starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
+        self.starts = starts if starts and starts[0] == 0 else [0, *starts]
+        self.ents = doc.to_array(ENT_TYPE)
+        self.cache: dict[int, Sentence] = {}
+
+    def of(self, token: int) -> Sentence:
+        index = bisect_right(self.starts, token) - 1
+        start = self.starts[index]
+        sentence = self.cache.get(start)
+        if sentence is None:
+            end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.doc)
+            strings = self.doc.vocab.strings
+            labels = {strings[h] for h in set(self.ents[start:end].tolist()) if h}
+            sentence = self.cache[start] = Sentence(self.doc, start, end, labels, self.triggers)
+        return sentence
+
+
+def _most_specific(spans: Iterable[Span], sentences: Sentences) -> list[Span]:
     """Where matches of different rules overlap in a sentence, they are one claim: keep the
     most specific (a claim over a non-claim, then higher severity, then the more specific
     category)."""
@@ -156,7 +217,8 @@ def _most_specific(spans: Iterable[Span]) -> list[Span]:
     )
     kept: list[Span] = []
     for span in ranked:
-        if not any(k.sent.start == span.sent.start and k.start < span.end and span.start < k.end
+        here = sentences.of(span.start).start
+        if not any(sentences.of(k.start).start == here and k.start < span.end and span.start < k.end
                    for k in kept):  # fmt: skip
             kept.append(span)
     return sorted(kept, key=lambda s: (s.start, s.label_))
@@ -194,30 +256,10 @@ def _reaches(trigger: Trigger, span: Span, stops: list[int]) -> bool:
     return gap[1] - gap[0] <= trigger.max_scope and not any(gap[0] <= s < gap[1] for s in stops)
 
 
-def _subject(sent: Span, span: Span) -> str:
-    """Who the claim is about: a therapy named in the sentence ("therapy"); the clinic or a
-    reference such as "our protocol" or "the treatment" ("reference"); an anaphor ("they",
-    "it"); a headline or bullet that starts with the claim ("headline"); or "none"."""
-    labels = {ent.label_ for ent in sent.ents}
-    if "THERAPY" in labels:
-        return "therapy"
-    if labels & SUBJECT_LABELS:
-        return "reference"
-    words = [t for t in sent if not t.is_punct and not t.is_space]
-    if not words:
-        return "none"
-    if words[0].lower_ in ANAPHORS:
-        return "anaphor"
-    if span.start <= words[0].i + 1 or words[0].ent_type_.startswith("OUTCOME"):
-        return "headline"
-    return "none"
-
-
-def _question(sent: Span) -> str:
+def _question(sent: Span, words: list[Token]) -> str:
     """ "neutral" for a question that asserts nothing ("Is stem cell therapy right for you?",
     "How effective is PRP?"); "presupposing" for one that takes a benefit as given ("How
     stem cells help treat MS"); "" for a statement."""
-    words = [t for t in sent if not t.is_punct and not t.is_space]
     if not words:
         return ""
     first = words[0].lower_

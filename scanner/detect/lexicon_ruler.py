@@ -4,8 +4,10 @@ LEMMA, as their lexicon says; where terms overlap, the longest wins."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
@@ -19,14 +21,37 @@ def spellings(term: str) -> list[str]:
     return [term, "-".join(words)] if len(words) == 2 else [term]
 
 
+# Capitalised in a Title Case headline, but never part of a name: "Rebuild Bone At Our Clinic".
+NOT_IN_NAMES = [
+    "at", "our", "your", "my", "with", "in", "the", "to", "a", "an", "we", "you", "is", "are",
+    "by", "on", "from", "how", "why", "what", "can", "will", "visit", "call", "book", "near",
+]  # fmt: skip
+
+
+def name_pattern(suffixes: list[str]) -> list[dict[str, Any]]:
+    """Capitalised words (and "&", "and", "of" between them) up to a name suffix."""
+    word = {"IS_TITLE": True, "LOWER": {"NOT_IN": NOT_IN_NAMES}}
+    return [
+        {**word, "OP": "{1,5}"},
+        {"LOWER": {"IN": ["&", "and", "of", "for"]}, "OP": "?"},
+        {**word, "OP": "{0,3}"},
+        {"LOWER": {"IN": suffixes}, "IS_TITLE": True},
+    ]
+
+
 class LexiconRuler:
     def __init__(self, nlp: Language, pack: RulePack) -> None:
         self.matchers = {
             "LOWER": PhraseMatcher(nlp.vocab, attr="LOWER"),
             "LEMMA": PhraseMatcher(nlp.vocab, attr="LEMMA"),
         }
+        self.names = Matcher(nlp.vocab)
         self.labels: set[str] = set()
         for lexicon in pack.lexicons:
+            if lexicon.name_suffixes:
+                self.names.add(
+                    lexicon.label, [name_pattern([s.lower() for s in lexicon.name_suffixes])]
+                )
             attr = lexicon.match.upper()
             by_label: dict[str, list[str]] = {}
             for label, term in lexicon.labelled_terms():
@@ -38,10 +63,9 @@ class LexiconRuler:
                 self.labels.add(label)
 
     def __call__(self, doc: Doc) -> Doc:
+        found = [m(doc) for m in self.matchers.values()] + [self.names(doc)]
         spans = [
-            Span(doc, start, end, label=label)
-            for matcher in self.matchers.values()
-            for label, start, end in matcher(doc)
+            Span(doc, start, end, label=label) for matches in found for label, start, end in matches
         ]
         doc.ents = filter_spans(spans)
         return doc

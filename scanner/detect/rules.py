@@ -61,6 +61,8 @@ class Lexicon(Strict):
     match: Literal["lower", "lemma"] = "lower"
     terms: list[Annotated[str, Field(min_length=1)]] = []
     groups: dict[Annotated[str, Field(pattern=LABEL)], list[str]] = {}
+    # Words that end a proper name: "Renew Bone & Joint Regenerative Center" is one name.
+    name_suffixes: list[Annotated[str, Field(min_length=1)]] = []
 
     def labelled_terms(self) -> Iterable[tuple[str, str]]:
         for term in self.terms:

@@ -27,9 +27,12 @@ from scanner.models import (
     TextBlock,
 )
 from scanner.store.database import create_store_engine, database_url, migrate
+from scanner.store.scans import FindingToSave, PageToScan, ScanQueries
 from scanner.store.schema import ClinicRow, FetchErrorRow, RunRow, SnapshotRow
 
-__all__ = ["Store", "StoredPage", "WarcRef", "database_url"]
+__all__ = [
+    "FindingToSave", "PageToScan", "Store", "StoredPage", "WarcRef", "database_url",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class StoredPage:
     links: list[dict[str, str]]
 
 
-class Store:
+class Store(ScanQueries):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)

@@ -110,6 +110,8 @@ class SnapshotRow(Base):
     warc_record_id: Mapped[str] = mapped_column(String(80))
     warc_offset: Mapped[int] = mapped_column(BigInteger)
     warc_length: Mapped[int] = mapped_column(BigInteger)
+    # The rule pack (sha256) whose findings this snapshot holds; None: not scanned yet.
+    scanned_with: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class FetchErrorRow(Base):
@@ -124,3 +126,47 @@ class FetchErrorRow(Base):
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[int | None]
     occurred_at: Mapped[datetime]
+
+
+class ScanRow(Base):
+    """One `claimscan scan`: which rule pack it used and what it did."""
+
+    __tablename__ = "scans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule_pack_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    rule_pack_version: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20))
+    snapshots: Mapped[int]
+    findings: Mapped[int]
+    workers: Mapped[int]
+
+
+class FindingRow(Base):
+    """A claim or a disclosure found in a snapshot by a rule pack."""
+
+    __tablename__ = "findings"
+    __table_args__ = (Index(None, "snapshot_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"))
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    rule_pack_sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))  # claim | disclosure
+    rule_id: Mapped[str | None] = mapped_column(String(80))
+    category: Mapped[str | None] = mapped_column(String(40))
+    severity: Mapped[str | None] = mapped_column(String(10))
+    strength: Mapped[str | None] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    sentence: Mapped[str] = mapped_column(Text)
+    block_index: Mapped[int]
+    block_tag: Mapped[str] = mapped_column(String(20))
+    block_locator: Mapped[str] = mapped_column(Text)
+    heading: Mapped[str | None] = mapped_column(Text)
+    start: Mapped[int]  # character offsets of the match in the block's text
+    end: Mapped[int]
+    sentence_start: Mapped[int]
+    cues: Mapped[list[Any]]
+    disclosures: Mapped[list[Any]]

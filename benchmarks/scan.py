@@ -1,0 +1,157 @@
+"""Detection speed: claimscan's pipeline against bare spaCy tokenization, and scan workers.
+
+Generates a corpus (default 6 MB): pages of paragraphs of varied English prose with
+claim-shaped sentences (claims, hedges, negations, research framing) mixed in at about the
+density of real clinic pages. Then, in the same run, it measures
+1. words per second of bare `spacy.blank("en")` tokenization (nlp.pipe over the blocks);
+2. words per second of detection (Detector.pages: the whole pipeline plus page logic);
+3. `claimscan scan` over a SQLite store holding the corpus, with --workers 1 and 2
+   (database reads and writes included).
+
+    python benchmarks/scan.py [--megabytes 6]
+
+Target: detection at >= 0.3 of tokenization's rate (at most about 3x its cost).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import spacy
+from spacy.lookups import load_lookups
+
+from scanner.detect.detector import Detector
+from scanner.detect.scan import run_scan
+from scanner.models import Clinic, ExtractedPage, FetchedPage, TextBlock
+from scanner.store import Store, WarcRef
+
+THERAPIES = ["stem cell therapy", "our exosome injections", "PRP", "mesenchymal stem cells",
+             "regenerative medicine", "our protocol", "cord blood infusions"]  # fmt: skip
+OUTCOMES = ["rebuilds", "regenerates", "relieves", "reverses", "repairs", "may help relieve",
+            "could restore", "improves", "cures"]  # fmt: skip
+TARGETS = ["bone density", "worn cartilage", "knee pain", "osteoporosis", "damaged discs",
+           "COPD symptoms", "mobility", "chronic back pain"]  # fmt: skip
+CLAIM_FRAMES = [
+    "{t} {o} {g} in most patients.",
+    "There is no evidence that {t} {o} {g}.",
+    "Researchers are investigating whether {t} {o} {g} in mice.",
+    "{t} {o} {g}, and results may vary from person to person.",
+    "Many people ask whether {t} is right for them.",
+    "Osteoporosis thins the bones over many years, often without any symptoms at all.",
+]
+CLAIM_SHARE = 1 / 6  # about the density of claims on real clinic pages
+
+
+def vocabulary() -> list[str]:
+    """Everyday English words (the lemma table's lowercase words), for varied prose."""
+    table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+    return sorted({w for w in table.values() if w.isalpha() and w.islower() and 2 < len(w) < 12})
+
+
+def corpus(megabytes: float, seed: int = 7) -> list[list[str]]:
+    """Pages of 12 blocks of 3 to 6 sentences: varied prose, with claim-shaped sentences
+    (claims, hedges, negations, research framing) mixed in, until the text is big enough."""
+    rng = random.Random(seed)
+    words = vocabulary()
+    pages: list[list[str]] = []
+    size = 0
+    while size < megabytes * 1_000_000:
+        page = []
+        for _ in range(12):
+            sentences = []
+            for _ in range(rng.randint(3, 6)):
+                if rng.random() < CLAIM_SHARE:
+                    frame = rng.choice(CLAIM_FRAMES)
+                    sentence = frame.format(
+                        t=rng.choice(THERAPIES), o=rng.choice(OUTCOMES), g=rng.choice(TARGETS)
+                    )
+                else:
+                    sentence = " ".join(rng.choices(words, k=rng.randint(8, 24))) + "."
+                sentences.append(sentence[0].upper() + sentence[1:])
+            block = " ".join(sentences)
+            page.append(block)
+            size += len(block) + 1
+        pages.append(page)
+    return pages
+
+
+def words(pages: list[list[str]]) -> int:
+    return sum(len(block.split()) for page in pages for block in page)
+
+
+def tokenize_rate(pages: list[list[str]], n_words: int) -> float:
+    nlp = spacy.blank("en")
+    started = time.perf_counter()
+    for _ in nlp.pipe((b for page in pages for b in page), batch_size=256):
+        pass
+    return n_words / (time.perf_counter() - started)
+
+
+def detect_rate(pages: list[list[str]], n_words: int) -> tuple[float, int]:
+    detector = Detector()
+    started = time.perf_counter()
+    claims = sum(len(result.claims) for result in detector.pages(pages))
+    return n_words / (time.perf_counter() - started), claims
+
+
+def store_with(pages: list[list[str]], path: Path) -> None:
+    store = Store.open(str(path))
+    store.save_clinics([Clinic(id="bench", name="Bench", urls=("https://bench.test/",))])
+    run_id = store.create_run("bench.csv", "bench", {}, "bench.warc.gz").id
+    now = datetime.now(UTC)
+    for number, page in enumerate(pages):
+        blocks = [
+            TextBlock(tag="p", text=b, locator=f"/html/body/p[{i + 1}]") for i, b in enumerate(page)
+        ]
+        fetched = FetchedPage(
+            clinic_id="bench", url=f"https://bench.test/{number}", final_url=f"https://bench.test/{number}",
+            status=200, depth=1, fetched_at=now, request_headers=[], response_headers=[], body=b"",
+            content_type="text/html", page=ExtractedPage(blocks=blocks),
+        )  # fmt: skip
+        store.add_page(run_id, fetched, "0" * 64, WarcRef("bench.warc.gz", f"<{number}>", 0, 1))
+    store.close()
+
+
+def scan_rate(path: Path, workers: int, n_words: int) -> float:
+    store = Store.open(str(path))
+    summary = run_scan(store, workers=workers)
+    store.close()
+    return n_words / summary.seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--megabytes", type=float, default=6.0)
+    args = parser.parse_args()
+    pages = corpus(args.megabytes)
+    n_words = words(pages)
+    size = sum(len(b) + 1 for page in pages for b in page) / 1e6
+    print(f"corpus: {len(pages)} pages, {n_words:,} words, {size:.1f} MB")
+
+    tokens = tokenize_rate(pages, n_words)
+    detect, claims = detect_rate(pages, n_words)
+    print(f"bare spacy.blank('en') tokenization: {tokens:12,.0f} words/s")
+    print(f"claimscan detection:                 {detect:12,.0f} words/s ({claims:,} claims)")
+    print(f"ratio detection / tokenization: {detect / tokens:.2f}  (target >= 0.30)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        one, two = Path(tmp) / "one.db", Path(tmp) / "two.db"
+        store_with(pages, one)
+        shutil.copy(one, two)
+        rate_one = scan_rate(one, 1, n_words)
+        rate_two = scan_rate(two, 2, n_words)
+    print(
+        f"\nclaimscan scan --workers 1: {rate_one:10,.0f} words/s (store reads and writes included)"
+    )
+    print(f"claimscan scan --workers 2: {rate_two:10,.0f} words/s")
+    print(f"ratio 2 workers / 1 worker: {rate_two / rate_one:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""`claimscan scan` and `claimscan findings`: detection over the store, and its results."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from scanner.cli.check import no_builtin_option, rules_option
+from scanner.cli.common import db_option, err_console, open_store, setup_logging
+from scanner.cli.inspect import format_option
+from scanner.detect.scan import ScanSummary, run_scan
+from scanner.errors import EXIT_OK
+from scanner.models import StoredFinding
+from scanner.output import OutputFormat, inert, write_records
+from scanner.store import Store
+
+log = logging.getLogger("scanner.scan")
+
+
+@click.command()
+@db_option
+@rules_option
+@no_builtin_option
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes that run detection (the store is written by this one).",
+)
+def scan(db: str | None, rules_dirs: tuple[Path, ...], no_builtin_rules: bool, workers: int) -> int:
+    """Find claims in the stored pages that the current rules have not scanned.
+
+    Each page is scanned once per rule pack: run it again with the same rules and there
+    is nothing to do; change a rule (or add --rules) and every stored page is scanned
+    again, its findings replaced. Findings keep the page, rule, matched words, sentence,
+    block locator and heading, offsets, strength, severity and nearby disclosures.
+
+    \b
+    Examples:
+      claimscan scan --db study.db
+      claimscan scan --db study.db --workers 4 --rules my-rules/
+    """
+    setup_logging(live=sys.stderr.isatty(), verbose=0)
+    store = open_store(db)
+    summary = _scan_with_progress(store, rules_dirs, not no_builtin_rules, workers)
+    if summary.scan_id is None:
+        err_console.print(
+            f"nothing to scan: every stored page was scanned with {summary.pack_version}",
+            highlight=False,
+        )
+        return EXIT_OK
+    print_summary(store, summary)
+    return EXIT_OK
+
+
+def _scan_with_progress(
+    store: Store, rules_dirs: tuple[Path, ...], builtin: bool, workers: int
+) -> ScanSummary:
+    if not sys.stderr.isatty():
+
+        def log_batch(done: int, total: int) -> None:
+            log.info("scanned %d of %d pages", done, total)
+
+        return run_scan(store, rules_dirs, builtin, workers, log_batch)
+    columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("scan", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return run_scan(store, rules_dirs, builtin, workers, advance)
+
+
+def print_summary(store: Store, summary: ScanSummary) -> None:
+    counts: Counter[tuple[str, str]] = Counter(
+        (f.clinic_id, f.category or "") for f in store.findings("claim")
+    )
+    categories = sorted({c for _, c in counts})
+    table = Table(title="claims by clinic and category", title_justify="left")
+    table.add_column("clinic")
+    for category in categories:
+        table.add_column(category, justify="right")
+    for clinic in sorted({c for c, _ in counts}):
+        table.add_row(Text(inert(clinic)), *(str(counts[(clinic, c)] or "") for c in categories))
+    err_console.print(table)
+    err_console.print(
+        f"scanned {summary.pages} pages with {summary.pack_version} in {summary.seconds:.1f}s: "
+        f"{summary.claims} claims, {summary.disclosures} disclosures",
+        highlight=False,
+    )
+
+
+def finding_record(finding: StoredFinding) -> dict[str, Any]:
+    return {
+        "id": finding.id,
+        "kind": finding.kind,
+        "clinic": finding.clinic_id,
+        "rule_id": finding.rule_id,
+        "category": finding.category,
+        "severity": finding.severity,
+        "strength": finding.strength,
+        "text": finding.text,
+        "sentence": finding.sentence,
+        "url": finding.url,
+        "heading": finding.heading,
+        "block": finding.block_tag,
+        "locator": finding.block_locator,
+        "start": finding.start,
+        "end": finding.end,
+        "fetched_at": finding.fetched_at,
+        "snapshot": finding.snapshot_id,
+        "sha256": finding.sha256,
+        "warc_record_id": finding.warc_record_id,
+        "disclosures": finding.disclosures,
+    }
+
+
+@click.command()
+@db_option
+@click.option("--clinic", "clinic_ids", multiple=True, help="Only this clinic id (repeatable).")
+@click.option("--disclosures", is_flag=True, help="List disclosures instead of claims.")
+@format_option
+def findings(db: str | None, clinic_ids: tuple[str, ...], disclosures: bool, fmt: str) -> int:
+    """List what `claimscan scan` found in the stored pages, one row per occurrence.
+
+    JSON Lines and CSV carry every field: id, kind, clinic, rule_id, category, severity,
+    strength, text, sentence, url, heading, block, locator, start, end, fetched_at,
+    snapshot, sha256, warc_record_id, disclosures.
+
+    \b
+    Example:
+      claimscan findings --db study.db --format csv > findings.csv
+    """
+    store = open_store(db)
+    kind = "disclosure" if disclosures else "claim"
+    records = (finding_record(f) for f in store.findings(kind, clinic_ids))
+    columns = ("clinic", "severity", "rule_id", "sentence", "url")
+    fmt_: OutputFormat = fmt  # type: ignore[assignment]
+    write_records(records, fmt_, columns, title="claims" if kind == "claim" else "disclosures")
+    return EXIT_OK

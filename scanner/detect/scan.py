@@ -1,0 +1,151 @@
+"""`claimscan scan`: detection over stored snapshots, in batches, in one or more processes.
+
+A snapshot is scanned once per rule pack (the pack's content hash): with unchanged rules a
+second scan has nothing to do; with changed rules every page is scanned again and its
+findings replaced (a retroactive re-run over the archive). Each batch of pages is written
+in one transaction, so an interrupted scan keeps what it finished and resumes with the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from scanner.detect.detector import Detector, PageResult
+from scanner.detect.packs import pack_for
+from scanner.store import FindingToSave, PageToScan, Store
+
+log = logging.getLogger(__name__)
+BATCH_PAGES = 100
+
+_worker_detector: Detector | None = None
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    scan_id: int | None
+    pack_version: str
+    pages: int
+    claims: int
+    disclosures: int
+    seconds: float
+
+
+def run_scan(
+    store: Store,
+    extra_rules: Sequence[Path] = (),
+    builtin: bool = True,
+    workers: int = 1,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> ScanSummary:
+    """Scan every stored page the current rule pack has not scanned. `on_batch(done, total)`
+    is called after each batch (for progress displays)."""
+    folders = tuple(str(Path(d).resolve()) for d in extra_rules)
+    pack = pack_for(folders, builtin)
+    todo = store.snapshots_to_scan(pack.sha256)
+    started = time.monotonic()
+    if not todo:
+        return ScanSummary(None, pack.version, 0, 0, 0, 0.0)
+    scan_id = store.create_scan(pack.sha256, pack.version, workers)
+    batches = [todo[i : i + BATCH_PAGES] for i in range(0, len(todo), BATCH_PAGES)]
+    claims = disclosures = done = 0
+    status = "interrupted"
+    try:
+        for pages, results in _detect(store, batches, folders, builtin, workers):
+            rows = [(page, _rows(result)) for page, result in zip(pages, results, strict=True)]
+            store.save_findings(scan_id, pack.sha256, rows)
+            claims += sum(1 for _, found in rows for f in found if f.kind == "claim")
+            disclosures += sum(1 for _, found in rows for f in found if f.kind == "disclosure")
+            done += len(pages)
+            if on_batch:
+                on_batch(done, len(todo))
+        status = "completed"
+    finally:
+        store.finish_scan(scan_id, status, done, claims + disclosures)
+    return ScanSummary(scan_id, pack.version, done, claims, disclosures, time.monotonic() - started)
+
+
+def _detect(
+    store: Store,
+    batches: list[list[int]],
+    folders: tuple[str, ...],
+    builtin: bool,
+    workers: int,
+) -> Iterator[tuple[list[PageToScan], list[PageResult]]]:
+    """Pages and their results, batch by batch, in order; detection in `workers` processes."""
+    if workers <= 1:
+        detector = Detector([Path(f) for f in folders], builtin)
+        for ids in batches:
+            pages = store.pages_to_scan(ids)
+            yield pages, list(detector.pages([[b.text for b in p.blocks] for p in pages]))
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(folders, builtin)
+    ) as pool:
+        loaded = (store.pages_to_scan(ids) for ids in batches)
+        pending = []
+        for pages in loaded:  # keep every worker busy, and at most two batches queued each
+            pending.append(
+                (pages, pool.submit(_detect_batch, [[b.text for b in p.blocks] for p in pages]))
+            )
+            while len(pending) >= 2 * workers:
+                done_pages, future = pending.pop(0)
+                yield done_pages, future.result()
+        for done_pages, future in pending:
+            yield done_pages, future.result()
+
+
+def _init_worker(folders: tuple[str, ...], builtin: bool) -> None:
+    global _worker_detector
+    _worker_detector = Detector([Path(f) for f in folders], builtin)
+
+
+def _detect_batch(pages: list[list[str]]) -> list[PageResult]:
+    assert _worker_detector is not None
+    return list(_worker_detector.pages(pages))
+
+
+def _rows(result: PageResult) -> list[FindingToSave]:
+    claims = [
+        FindingToSave(
+            kind="claim",
+            block=f.block,
+            rule_id=f.rule_id,
+            category=f.category,
+            severity=f.severity,
+            strength=f.strength,
+            text=f.text,
+            sentence=f.sentence,
+            start=f.start,
+            end=f.end,
+            sentence_start=f.sentence_start,
+            cues=f.cues,
+            disclosures=f.disclosures,
+        )
+        for f in result.claims
+    ]
+    disclosures = [
+        FindingToSave(
+            kind="disclosure",
+            block=d.block,
+            rule_id=None,
+            category=None,
+            severity=None,
+            strength=None,
+            text=d.text,
+            sentence=d.sentence,
+            start=d.start,
+            end=d.end,
+            sentence_start=0,
+            cues=(),
+            disclosures=(),
+        )
+        for d in result.disclosures
+    ]
+    return claims + disclosures

@@ -1,0 +1,192 @@
+"""The store's scan side: which snapshots a rule pack has scanned, and their findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from scanner.models import ScanRun, StoredFinding, TextBlock
+from scanner.store.schema import FindingRow, ScanRow, SnapshotRow
+
+
+@dataclass(frozen=True)
+class PageToScan:
+    snapshot_id: int
+    blocks: list[TextBlock]  # title, meta description, then the body's blocks
+
+
+@dataclass(frozen=True)
+class FindingToSave:
+    kind: str
+    block: int
+    rule_id: str | None
+    category: str | None
+    severity: str | None
+    strength: str | None
+    text: str
+    sentence: str
+    start: int
+    end: int
+    sentence_start: int
+    cues: tuple[str, ...]
+    disclosures: tuple[str, ...]
+
+
+class ScanQueries:
+    def session(self) -> Session:  # provided by Store
+        raise NotImplementedError
+
+    def create_scan(self, pack_sha256: str, pack_version: str, workers: int) -> int:
+        with self.session() as session, session.begin():
+            row = ScanRow(
+                rule_pack_sha256=pack_sha256,
+                rule_pack_version=pack_version,
+                started_at=datetime.now(UTC),
+                status="running",
+                snapshots=0,
+                findings=0,
+                workers=workers,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def finish_scan(self, scan_id: int, status: str, snapshots: int, findings: int) -> None:
+        with self.session() as session, session.begin():
+            session.execute(
+                update(ScanRow)
+                .where(ScanRow.id == scan_id)
+                .values(
+                    status=status,
+                    finished_at=datetime.now(UTC),
+                    snapshots=snapshots,
+                    findings=findings,
+                )
+            )
+
+    def scans(self) -> list[ScanRun]:
+        with self.session() as session:
+            rows = session.scalars(select(ScanRow).order_by(ScanRow.id))
+            return [ScanRun.model_validate(r, from_attributes=True) for r in rows]
+
+    def snapshots_to_scan(self, pack_sha256: str) -> list[int]:
+        """Pages (2xx snapshots) that this rule pack has not scanned."""
+        query = (
+            select(SnapshotRow.id)
+            .where(SnapshotRow.status.between(200, 299))
+            .where((SnapshotRow.scanned_with.is_(None)) | (SnapshotRow.scanned_with != pack_sha256))
+            .order_by(SnapshotRow.id)
+        )
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def pages_to_scan(self, snapshot_ids: Sequence[int]) -> list[PageToScan]:
+        query = select(
+            SnapshotRow.id, SnapshotRow.title, SnapshotRow.description, SnapshotRow.blocks
+        ).where(SnapshotRow.id.in_(snapshot_ids))
+        pages = []
+        with self.session() as session:
+            for snapshot_id, title, description, blocks in session.execute(query):
+                head = [
+                    TextBlock(tag="title", text=title, locator="/html/head/title"),
+                    TextBlock(tag="meta", text=description,
+                              locator="/html/head/meta[@name='description']"),
+                ]  # fmt: skip
+                body = [TextBlock.model_validate(b) for b in blocks]
+                pages.append(PageToScan(snapshot_id, [b for b in head if b.text] + body))
+        return sorted(pages, key=lambda p: p.snapshot_id)
+
+    def save_findings(
+        self,
+        scan_id: int,
+        pack_sha256: str,
+        pages: Iterable[tuple[PageToScan, list[FindingToSave]]],
+    ) -> int:
+        """Replace the findings of these pages with a rule pack's, in one transaction."""
+        count = 0
+        with self.session() as session, session.begin():
+            for page, findings in pages:
+                session.execute(
+                    delete(FindingRow).where(FindingRow.snapshot_id == page.snapshot_id)
+                )
+                for finding in findings:
+                    block = page.blocks[finding.block]
+                    session.add(
+                        FindingRow(
+                            snapshot_id=page.snapshot_id,
+                            scan_id=scan_id,
+                            rule_pack_sha256=pack_sha256,
+                            kind=finding.kind,
+                            rule_id=finding.rule_id,
+                            category=finding.category,
+                            severity=finding.severity,
+                            strength=finding.strength,
+                            text=finding.text,
+                            sentence=finding.sentence,
+                            block_index=finding.block,
+                            block_tag=block.tag,
+                            block_locator=block.locator,
+                            heading=block.heading,
+                            start=finding.start,
+                            end=finding.end,
+                            sentence_start=finding.sentence_start,
+                            cues=list(finding.cues),
+                            disclosures=list(finding.disclosures),
+                        )
+                    )
+                    count += 1
+                session.execute(
+                    update(SnapshotRow)
+                    .where(SnapshotRow.id == page.snapshot_id)
+                    .values(scanned_with=pack_sha256)
+                )
+        return count
+
+    def findings(
+        self, kind: str | None = "claim", clinic_ids: Iterable[str] = ()
+    ) -> Iterator[StoredFinding]:
+        query = (
+            select(FindingRow, SnapshotRow)
+            .join(SnapshotRow, FindingRow.snapshot_id == SnapshotRow.id)
+            .order_by(
+                SnapshotRow.clinic_id,
+                FindingRow.snapshot_id,
+                FindingRow.block_index,
+                FindingRow.start,
+            )
+        )
+        if kind is not None:
+            query = query.where(FindingRow.kind == kind)
+        if clinic_ids := list(clinic_ids):
+            query = query.where(SnapshotRow.clinic_id.in_(clinic_ids))
+        with self.session() as session:
+            for finding, snapshot in session.execute(query):
+                yield StoredFinding(
+                    id=finding.id,
+                    kind=finding.kind,
+                    clinic_id=snapshot.clinic_id,
+                    snapshot_id=snapshot.id,
+                    url=snapshot.url,
+                    fetched_at=snapshot.fetched_at,
+                    sha256=snapshot.sha256,
+                    warc_file=snapshot.warc_file,
+                    warc_record_id=snapshot.warc_record_id,
+                    rule_id=finding.rule_id,
+                    category=finding.category,
+                    severity=finding.severity,
+                    strength=finding.strength,
+                    text=finding.text,
+                    sentence=finding.sentence,
+                    block_index=finding.block_index,
+                    block_tag=finding.block_tag,
+                    block_locator=finding.block_locator,
+                    heading=finding.heading,
+                    start=finding.start,
+                    end=finding.end,
+                    cues=finding.cues,
+                    disclosures=finding.disclosures,
+                )

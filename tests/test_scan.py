@@ -1,0 +1,155 @@
+"""`claimscan scan` over a crawled store: findings with their evidence, once per rule pack."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import scanner.detect.scan as scan_module
+from scanner.demo.server import FixtureServer
+from scanner.detect.scan import run_scan
+from scanner.models import StoredFinding
+from scanner.store import Store
+from tests.conftest import FAST, claimscan
+from tests.test_rule_packs import RULE, write_rule
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def crawled(
+    sites: FixtureServer, demo_clinics: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A store with the fixture sites crawled, not yet scanned (copy it before changing)."""
+    folder = tmp_path_factory.mktemp("crawled")
+    result = claimscan("crawl", str(demo_clinics), "--db", str(folder / "c.db"), *FAST)
+    assert result.returncode == 0, result.stderr
+    return folder / "c.db"
+
+
+@pytest.fixture
+def db(crawled: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "c.db"
+    shutil.copy(crawled, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def scanned(crawled: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("scanned") / "c.db"
+    shutil.copy(crawled, copy)
+    result = claimscan("scan", "--db", str(copy))
+    assert result.returncode == 0, result.stderr
+    return copy
+
+
+def claims(db: Path, clinic: str | None = None) -> list[StoredFinding]:
+    return [f for f in Store.open(str(db)).findings("claim") if clinic in (None, f.clinic_id)]
+
+
+def sentences(db: Path, clinic: str) -> set[str]:
+    return {f.sentence for f in claims(db, clinic)}
+
+
+def test_the_clinics_claims_are_found(scanned: Path) -> None:
+    found = sentences(scanned, "renewbone")
+    assert "A 94% success rate across more than 2,000 procedures." in found
+    assert "Our treatment is 100% safe with no side effects." in found
+    assert "Every laboratory we work with is FDA registered." in found
+    assert "Exosome therapy is a natural alternative to knee replacement." in found
+
+
+def test_every_category_is_found_on_the_fixture_sites(scanned: Path) -> None:
+    assert {f.category for f in claims(scanned)} == {
+        "efficacy", "regeneration", "cure", "safety", "approval", "success_rate",
+        "testimonial", "comparative",
+    }  # fmt: skip
+
+
+def test_what_is_not_a_claim_is_not_flagged(scanned: Path) -> None:
+    everything = " ".join(f.sentence for f in claims(scanned))
+    assert "keyword stuffing" not in everything  # hidden text never reached the store
+    assert "Researchers are investigating" not in everything
+    assert "There is no evidence that exosomes cure arthritis" not in everything
+    assert "Renew Bone & Joint Regenerative Center |" not in everything  # a name, not a claim
+
+
+def test_disclosures_are_recorded(scanned: Path) -> None:
+    disclosures = {f.sentence for f in Store.open(str(scanned)).findings("disclosure")}
+    assert "Results vary." in disclosures
+
+
+def test_findings_keep_their_evidence(scanned: Path) -> None:
+    store = Store.open(str(scanned))
+    for finding in claims(scanned):
+        snapshot = store.snapshot(finding.snapshot_id)
+        assert (finding.url, finding.sha256) == (snapshot.url, snapshot.sha256)
+        assert finding.warc_record_id == snapshot.warc_record_id
+        block = [snapshot.title, snapshot.description] + [b.text for b in snapshot.blocks]
+        assert finding.text in " ".join(block)
+        assert finding.block_locator
+
+
+def test_findings_know_the_heading_they_sit_under(scanned: Path) -> None:
+    [finding] = [f for f in claims(scanned) if f.sentence.startswith("Most patients see higher")]
+    assert finding.heading == "How does stem cell therapy help osteoporosis?"
+
+
+def test_a_second_scan_with_the_same_rules_has_nothing_to_do(scanned: Path) -> None:
+    result = claimscan("scan", "--db", str(scanned))
+    assert result.returncode == 0
+    assert "nothing to scan" in result.stderr
+
+
+def test_changed_rules_rescan_the_archive_and_replace_findings(db: Path, tmp_path: Path) -> None:
+    store = Store.open(str(db))
+    first = run_scan(store)
+    write_rule(tmp_path / "extra", "height", RULE)
+    second = run_scan(store, [tmp_path / "extra"])
+    assert second.pages == first.pages > 0
+    assert len(claims(db)) == second.claims == first.claims  # replaced, not added
+    assert [s.rule_pack_version for s in store.scans()] == ["claimscan-core 1.0"] * 2
+
+
+def test_two_workers_find_what_one_finds(db: Path, tmp_path: Path) -> None:
+    one = tmp_path / "one.db"
+    shutil.copy(db, one)
+    run_scan(Store.open(str(one)), workers=1)
+    run_scan(Store.open(str(db)), workers=2)
+
+    def key(f: StoredFinding) -> tuple[object, ...]:
+        return (f.snapshot_id, f.rule_id, f.start, f.end, f.strength, f.severity)
+
+    assert sorted(map(key, claims(one))) == sorted(map(key, claims(db)))
+
+
+def test_an_interrupted_scan_keeps_its_finished_batches(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scan_module, "BATCH_PAGES", 5)
+    store = Store.open(str(db))
+    total = len(store.snapshots_to_scan(store_pack_sha()))
+
+    def stop_after_first_batch(done: int, _total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_scan(store, on_batch=stop_after_first_batch)
+    assert [s.status for s in store.scans()] == ["interrupted"]
+    assert len(store.snapshots_to_scan(store_pack_sha())) == total - 5
+    assert run_scan(store).pages == total - 5
+
+
+def store_pack_sha() -> str:
+    from scanner.detect.rules import load_pack
+
+    return load_pack().sha256
+
+
+def test_findings_are_listed_for_tools(scanned: Path) -> None:
+    result = claimscan("findings", "--db", str(scanned), "--format", "csv", "--clinic", "renewbone")
+    header, *rows = result.stdout.splitlines()
+    assert header.startswith("id,kind,clinic,rule_id,category,severity,strength,text,sentence,url")
+    assert len(rows) == len(claims(scanned, "renewbone"))
