@@ -13,8 +13,8 @@ from scanner.cli.crawl import print_summary
 from scanner.cli.scan import print_summary as print_scan_summary
 from scanner.clinics import load_clinics
 from scanner.crawl.runner import run_crawl
-from scanner.detect.scan import run_scan
 from scanner.demo.server import FixtureServer
+from scanner.detect.scan import run_scan
 from scanner.errors import EXIT_INTERRUPTED, EXIT_OK
 from scanner.models import CrawlOptions
 from scanner.resources import demo_dir
