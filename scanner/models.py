@@ -57,6 +57,16 @@ class TextBlock(BaseModel):
     heading: str | None = None
 
 
+def page_blocks(title: str, description: str, blocks: list[TextBlock]) -> list[TextBlock]:
+    """A page's text as detection reads it: the title, the meta description, then the
+    body's blocks (title and description are page text a regulator would cite)."""
+    head = [
+        TextBlock(tag="title", text=title, locator="/html/head/title"),
+        TextBlock(tag="meta", text=description, locator="/html/head/meta[@name='description']"),
+    ]
+    return [b for b in head if b.text] + list(blocks)
+
+
 class Link(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -19,7 +19,7 @@ from scrapy.http import HtmlResponse
 from scanner.crawl.extract import extract_page
 from scanner.crawl.settings import DEFAULT_USER_AGENT
 from scanner.errors import InputError
-from scanner.models import ExtractedPage, TextBlock
+from scanner.models import page_blocks
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx"}
 MAX_FETCH = 10 * 1024 * 1024
@@ -40,17 +40,6 @@ class Block:
 class Source:
     name: str  # the path or URL as given
     blocks: list[Block]
-
-
-def page_blocks(page: ExtractedPage) -> list[TextBlock]:
-    """A page's text as blocks: title and meta description first, then the body's blocks."""
-    head = [
-        TextBlock(tag="title", text=page.title, locator="/html/head/title"),
-        TextBlock(
-            tag="meta", text=page.description, locator="/html/head/meta[@name='description']"
-        ),
-    ]
-    return [b for b in head if b.text] + list(page.blocks)
 
 
 def load_source(name: str, timeout: float = 20.0) -> Source:
@@ -78,7 +67,8 @@ def text_source(name: str, text: str) -> Source:
 
 def _from_html(name: str, response: HtmlResponse) -> Source:
     blocks, offset = [], 0
-    for number, block in enumerate(page_blocks(extract_page(response)), 1):
+    page = extract_page(response)
+    for number, block in enumerate(page_blocks(page.title, page.description, page.blocks), 1):
         blocks.append(Block(block.text, offset, number, 1, block.tag, block.locator, block.heading))
         offset += len(block.text) + 1
     return Source(name, blocks)

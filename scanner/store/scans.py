@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from scanner.models import ScanRun, StoredFinding, TextBlock
+from scanner.models import ScanRun, StoredFinding, TextBlock, page_blocks
 from scanner.store.schema import FindingRow, ScanRow, SnapshotRow
 
 
@@ -91,13 +91,8 @@ class ScanQueries:
         pages = []
         with self.session() as session:
             for snapshot_id, title, description, blocks in session.execute(query):
-                head = [
-                    TextBlock(tag="title", text=title, locator="/html/head/title"),
-                    TextBlock(tag="meta", text=description,
-                              locator="/html/head/meta[@name='description']"),
-                ]  # fmt: skip
                 body = [TextBlock.model_validate(b) for b in blocks]
-                pages.append(PageToScan(snapshot_id, [b for b in head if b.text] + body))
+                pages.append(PageToScan(snapshot_id, page_blocks(title, description, body)))
         return sorted(pages, key=lambda p: p.snapshot_id)
 
     def save_findings(
