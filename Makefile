@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format benchmark rules-doc clean
+.PHONY: install demo test lint system format benchmark rules-doc clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## demo: crawl the bundled fixture clinic sites on 127.0.0.1 and print a summary
+## demo: crawl, scan and report on the bundled fixture clinic sites on 127.0.0.x
 demo: $(STAMP)
 	$(BIN)/claimscan demo --out demo-output
 
-## test: lint, type-check and run the test suite
-test: lint
+## test: lint, type-check, install the system packages tests need, run the test suite
+test: lint system
 	$(BIN)/pytest
+
+## system: Chromium (browser tests) and WeasyPrint's libraries, with apt where missing
+system:
+	bash scripts/setup-system.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -40,4 +44,4 @@ rules-doc: $(STAMP)
 	$(BIN)/claimscan rules --format markdown > rules/README.md
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-output build .pytest_cache .mypy_cache .ruff_cache

@@ -231,5 +231,6 @@ class StoredFinding(BaseModel):
     heading: str | None
     start: int
     end: int
+    sentence_start: int
     cues: list[str]
     disclosures: list[str]

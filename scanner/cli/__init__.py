@@ -12,6 +12,7 @@ from scanner.cli.common import run_command
 from scanner.cli.crawl import crawl
 from scanner.cli.demo import demo
 from scanner.cli.inspect import evidence, pages, runs
+from scanner.cli.report import report
 from scanner.cli.rules import rules
 from scanner.cli.scan import findings, scan
 
@@ -25,6 +26,7 @@ def cli() -> None:
     The flow, one command per step, each reading and writing the store:
       claimscan crawl clinics.csv     crawl the clinics' sites into the store
       claimscan scan                  find claims in the stored pages
+      claimscan report --out report/  write the report: HTML, PDF, JSON, CSV
       claimscan findings              list the claims found
       claimscan check page.html       find claims in files or URLs, no store needed
       claimscan rules                 list the claim rules in force
@@ -40,7 +42,7 @@ def cli() -> None:
     """
 
 
-for command in (crawl, scan, findings, check, rules, pages, runs, evidence, demo):
+for command in (crawl, scan, report, findings, check, rules, pages, runs, evidence, demo):
     cli.add_command(command)
 
 

@@ -59,7 +59,10 @@ def setup_logging(live: bool, verbose: int) -> None:
 class _LibraryFilter(logging.Filter):
     """Let the libraries' records through from `level` up; claimscan's own all pass."""
 
-    LIBRARIES = ("scrapy", "twisted", "py.warnings", "alembic", "protego", "filelock")
+    LIBRARIES = (
+        "scrapy", "twisted", "py.warnings", "alembic", "protego", "filelock", "weasyprint",
+        "fontTools",
+    )  # fmt: skip
     # Failed fetches are logged once, by claimscan's pipeline; these repeat them with
     # tracebacks, so they show only with --verbose.
     REPEATS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.downloadermiddlewares.retry")

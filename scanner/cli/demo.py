@@ -10,13 +10,17 @@ import click
 
 from scanner.cli.common import err_console, setup_logging
 from scanner.cli.crawl import print_summary
+from scanner.cli.report import report_clock
 from scanner.cli.scan import print_summary as print_scan_summary
 from scanner.clinics import load_clinics
 from scanner.crawl.runner import run_crawl
 from scanner.demo.server import FixtureServer
+from scanner.detect.rules import load_pack
 from scanner.detect.scan import run_scan
-from scanner.errors import EXIT_INTERRUPTED, EXIT_OK
+from scanner.errors import EXIT_INTERRUPTED, EXIT_OK, ClaimscanError
 from scanner.models import CrawlOptions
+from scanner.report.build import build_report
+from scanner.report.render import write_report
 from scanner.resources import demo_dir
 from scanner.store import Store
 
@@ -33,13 +37,14 @@ DEMO_OPTIONS = CrawlOptions(max_pages=50, delay=0.0, timeout=5.0, retries=1)
     help="Folder for the demo's store, evidence and clinic list.",
 )
 def demo(out: Path) -> int:
-    """Crawl the bundled fictional clinic sites, scan them for claims, print a summary.
+    """Crawl the bundled fictional clinic sites, scan them, report; print the report's path.
 
     Starts a server for four fictional clinics on 127.0.0.x (one of them dead, one full
     of crawl hazards: robots.txt, redirects, a redirect loop, a 404, a 503, a slow page,
     a PDF, a windows-1252 page, an off-site link), crawls them into OUT/claimscan.db with
-    WARC evidence in OUT/claimscan-evidence/, scans the pages for claims and prints what
-    it found. Nothing leaves this machine. Any earlier demo output in OUT is replaced.
+    WARC evidence in OUT/claimscan-evidence/, scans the pages for claims, writes the
+    report to OUT/report/ (HTML, PDF, JSON, CSV) and prints the HTML report's path.
+    Nothing leaves this machine. Any earlier demo output in OUT is replaced.
 
     \b
     Example:
@@ -70,9 +75,16 @@ def demo(out: Path) -> int:
     store = Store.open(str(db))
     try:
         print_scan_summary(store, run_scan(store))
+        data = build_report(store, load_pack(), report_clock(), title="Demo: fictional clinics")
+        paths = write_report(data, out / "report", ["html", "json", "csv"])
+        try:
+            paths += write_report(data, out / "report", ["pdf"])
+        except ClaimscanError as exc:  # PDF needs pango; the rest of the demo does not
+            err_console.print(f"no PDF: {exc}", markup=False, highlight=False)
     finally:
         store.close()
     for line in (
+        *(f"report:      {path}" for path in paths),
         f"store:       {db}",
         f"clinic list: {clinics}",
         f"look inside: claimscan pages --db {db}",
@@ -80,4 +92,5 @@ def demo(out: Path) -> int:
         f"             claimscan evidence 1 --db {db}",
     ):
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    click.echo(str(paths[0]))  # the HTML report, for scripts
     return EXIT_OK if result.completed else EXIT_INTERRUPTED

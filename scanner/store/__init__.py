@@ -8,7 +8,7 @@ Every write is one transaction: a crash never leaves a half-written snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -55,13 +55,18 @@ class StoredPage:
     links: list[dict[str, str]]
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Store(ScanQueries):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
+        self.clock = clock  # every timestamp the store writes itself comes from here
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, path_or_url: str | None = None) -> Store:
+    def open(cls, path_or_url: str | None = None, clock: Callable[[], datetime] = utc_now) -> Store:
         """Open (and create or upgrade) the store at a path or SQLAlchemy URL."""
         url = database_url(path_or_url)
         engine = create_store_engine(url)
@@ -71,7 +76,7 @@ class Store(ScanQueries):
             raise
         except Exception as exc:
             raise StoreError(f"cannot open the store {engine.url!r}: {exc}") from exc
-        return cls(engine)
+        return cls(engine, clock)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -82,7 +87,7 @@ class Store(ScanQueries):
     # -- clinics ---------------------------------------------------------------------------
 
     def save_clinics(self, clinics: Iterable[Clinic]) -> None:
-        now = datetime.now(UTC)
+        now = self.clock()
         with self.session() as session, session.begin():
             for clinic in clinics:
                 session.merge(
@@ -98,6 +103,21 @@ class Store(ScanQueries):
                     )
                 )
 
+    def clinics(self) -> list[Clinic]:
+        with self.session() as session:
+            return [
+                Clinic(
+                    id=row.id,
+                    name=row.name,
+                    urls=tuple(row.urls),
+                    country=row.country,
+                    region=row.region,
+                    tags=tuple(row.tags),
+                    notes=row.notes,
+                )
+                for row in session.scalars(select(ClinicRow).order_by(ClinicRow.id))
+            ]
+
     def clinic_names(self) -> dict[str, str]:
         with self.session() as session:
             return {row[0]: row[1] for row in session.execute(select(ClinicRow.id, ClinicRow.name))}
@@ -111,7 +131,7 @@ class Store(ScanQueries):
             row = RunRow(
                 kind="crawl",
                 status="running",
-                started_at=datetime.now(UTC),
+                started_at=self.clock(),
                 clinic_list=clinic_list,
                 clinic_list_sha256=clinic_list_sha256,
                 settings=settings,
@@ -137,7 +157,7 @@ class Store(ScanQueries):
     def mark_run(self, run_id: int, status: str, stats: dict[str, Any] | None = None) -> None:
         values: dict[str, Any] = {"status": status}
         if status != "running":
-            values["finished_at"] = datetime.now(UTC)
+            values["finished_at"] = self.clock()
         if stats is not None:
             values["stats"] = stats
         with self.session() as session, session.begin():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -37,6 +37,8 @@ class FindingToSave:
 
 
 class ScanQueries:
+    clock: Callable[[], datetime]  # provided by Store
+
     def session(self) -> Session:  # provided by Store
         raise NotImplementedError
 
@@ -45,7 +47,7 @@ class ScanQueries:
             row = ScanRow(
                 rule_pack_sha256=pack_sha256,
                 rule_pack_version=pack_version,
-                started_at=datetime.now(UTC),
+                started_at=self.clock(),
                 status="running",
                 snapshots=0,
                 findings=0,
@@ -62,7 +64,7 @@ class ScanQueries:
                 .where(ScanRow.id == scan_id)
                 .values(
                     status=status,
-                    finished_at=datetime.now(UTC),
+                    finished_at=self.clock(),
                     snapshots=snapshots,
                     findings=findings,
                 )
@@ -182,6 +184,7 @@ class ScanQueries:
                     heading=finding.heading,
                     start=finding.start,
                     end=finding.end,
+                    sentence_start=finding.sentence_start,
                     cues=finding.cues,
                     disclosures=finding.disclosures,
                 )

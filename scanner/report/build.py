@@ -1,0 +1,228 @@
+"""Build a report's data from the store: what was reviewed, what was claimed, and why it
+matters. Every choice of order and grouping is made here, not in the templates.
+
+The report covers each clinic's latest crawl. A claim is the same words at the same clinic
+(scanner.identity); found on several pages, it appears once with every page it was on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from scanner.detect.rules import RulePack
+from scanner.identity import claim_key
+from scanner.models import Clinic, PageSnapshot, StoredFinding, page_blocks
+from scanner.report.models import (
+    Claim,
+    ClinicSection,
+    NotFetched,
+    Occurrence,
+    PageReviewed,
+    ReportData,
+    RuleEntry,
+    Scope,
+    SummaryRow,
+)
+from scanner.store import Store
+
+SEVERITIES = ("high", "medium", "low")
+SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
+CATEGORIES = (
+    "efficacy", "regeneration", "cure", "safety", "approval", "success_rate", "testimonial",
+    "comparative",
+)  # fmt: skip
+CONTEXT_CHARS = 280
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6", "title"}
+
+
+def build_report(
+    store: Store,
+    pack: RulePack,
+    now: datetime,
+    clinic_ids: Iterable[str] = (),
+    min_severity: str = "low",
+    title: str = "Health claims on clinic websites",
+) -> ReportData:
+    wanted = set(clinic_ids)
+    clinics = [c for c in store.clinics() if not wanted or c.id in wanted]
+    sections, runs = [], []
+    for number, clinic in enumerate(sorted(clinics, key=lambda c: (c.name.lower(), c.id)), 1):
+        section, run_id = _clinic_section(store, pack, clinic, number, min_severity)
+        sections.append(section)
+        if run_id is not None:
+            runs.append(store.run(run_id))
+    summary = [_summary_row(s) for s in sections]
+    scope = Scope(
+        clinics=len(sections),
+        pages=sum(len(s.pages) for s in sections),
+        claims=sum(len(s.claims) for s in sections),
+        crawl_started=min((r.started_at for r in runs), default=None),
+        crawl_finished=max((r.finished_at for r in runs if r.finished_at), default=None),
+        rule_pack_version=pack.version,
+        rule_pack_sha256=pack.sha256,
+        min_severity=min_severity,
+    )
+    rules = [
+        RuleEntry(id=r.id, category=r.category, severity=r.severity, message=r.message,
+                  rationale=" ".join(r.rationale.split()), references=r.references)
+        for r in sorted(pack.rules.values(), key=lambda r: (CATEGORIES.index(r.category), r.id))
+    ]  # fmt: skip
+    categories = [c for c in CATEGORIES if any(row.by_category.get(c) for row in summary)]
+    return ReportData(
+        title=title,
+        generated_at=now,
+        scope=scope,
+        categories=categories,
+        summary=summary,
+        clinics=sections,
+        rules=rules,
+    )
+
+
+def _clinic_section(
+    store: Store, pack: RulePack, clinic: Clinic, number: int, min_severity: str
+) -> tuple[ClinicSection, int | None]:
+    snapshots = list(store.snapshots(clinic_ids=[clinic.id]))
+    run_id = max((s.run_id for s in snapshots), default=None)
+    latest = {s.id: s for s in snapshots if s.run_id == run_id}
+    pages = sorted(
+        (
+            PageReviewed(url=s.url, status=s.status, captured_at=s.fetched_at, title=s.title)
+            for s in latest.values()
+            if 200 <= s.status < 300
+        ),
+        key=lambda p: p.url,
+    )
+    errors = [e for e in store.errors(run_id) if e.clinic_id == clinic.id] if run_id else []
+    not_fetched = [NotFetched(url=e.url, kind=e.kind, message=e.message) for e in errors]
+    findings = [
+        f
+        for f in store.findings("claim", [clinic.id])
+        if f.snapshot_id in latest
+        and SEVERITY_RANK[f.severity or "low"] >= SEVERITY_RANK[min_severity]
+    ]
+    disclosures: dict[int, list[str]] = defaultdict(list)
+    for found in store.findings("disclosure", [clinic.id]):
+        disclosures[found.snapshot_id].append(found.sentence)
+    claims = _claims(findings, latest, disclosures, pack, number)
+    section = ClinicSection(
+        number=number,
+        id=clinic.id,
+        name=clinic.name,
+        country=clinic.country,
+        region=clinic.region,
+        sites=list(clinic.urls),
+        last_visited=max((p.captured_at for p in pages), default=None),
+        pages=pages,
+        not_fetched=sorted(not_fetched, key=lambda n: n.url),
+        claims=claims,
+        counts=dict(Counter(c.category for c in claims)),
+    )
+    return section, run_id
+
+
+def _claims(
+    findings: list[StoredFinding],
+    snapshots: dict[int, PageSnapshot],
+    disclosures: dict[int, list[str]],
+    pack: RulePack,
+    number: int,
+) -> list[Claim]:
+    groups: dict[str, list[StoredFinding]] = defaultdict(list)
+    for finding in findings:
+        groups[claim_key(finding.clinic_id, finding.category or "", finding.sentence)].append(
+            finding
+        )
+    ordered = sorted(
+        groups.values(),
+        key=lambda g: (
+            -SEVERITY_RANK[g[0].severity or "low"],
+            CATEGORIES.index(g[0].category or "efficacy"),
+            min(f.url for f in g),
+            g[0].sentence,
+        ),
+    )
+    return [
+        _claim(group, snapshots, disclosures, pack, f"{number}.{i}")
+        for i, group in enumerate(ordered, 1)
+    ]
+
+
+def _claim(
+    group: list[StoredFinding],
+    snapshots: dict[int, PageSnapshot],
+    page_disclosures: dict[int, list[str]],
+    pack: RulePack,
+    number: str,
+) -> Claim:
+    first = min(group, key=lambda f: (f.url, f.block_index, f.start))
+    snapshot = snapshots[first.snapshot_id]
+    block = page_blocks(snapshot.title, snapshot.description, snapshot.blocks)[
+        first.block_index
+    ].text
+    sentence_end = first.sentence_start + len(first.sentence)
+    start, end = first.start - first.sentence_start, first.end - first.sentence_start
+    rule = pack.rules.get(first.rule_id or "")
+    occurrences = sorted(
+        {
+            (f.url, f.snapshot_id): Occurrence(
+                url=f.url,
+                heading=None if f.block_tag in HEADINGS else f.heading,
+                block=f.block_tag,
+                captured_at=f.fetched_at,
+                sha256=f.sha256,
+                warc_record_id=f.warc_record_id,
+                snapshot_id=f.snapshot_id,
+            )
+            for f in group
+        }.values(),
+        key=lambda o: (o.url, o.captured_at),
+    )
+    disclosures = list(dict.fromkeys(d for f in group for d in f.disclosures))
+    elsewhere = [
+        d
+        for d in dict.fromkeys(d for f in group for d in page_disclosures.get(f.snapshot_id, []))
+        if d not in disclosures
+    ]
+    return Claim(
+        number=number,
+        rule_id=first.rule_id or "",
+        category=first.category or "",
+        severity=first.severity or "",
+        strength=first.strength or "",
+        sentence=first.sentence,
+        before=first.sentence[:start],
+        matched=first.sentence[start:end],
+        after=first.sentence[end:],
+        context_before=_clip(block[: first.sentence_start].strip(), keep="end"),
+        context_after=_clip(block[sentence_end:].strip(), keep="start"),
+        occurrences=occurrences,
+        disclosures=disclosures,
+        page_disclosures=elsewhere,
+        message=rule.message if rule else "(rule not in the current rule pack)",
+        rationale=" ".join(rule.rationale.split()) if rule else "",
+        references=rule.references if rule else [],
+    )
+
+
+def _clip(text: str, keep: str) -> str:
+    """At most CONTEXT_CHARS characters, cut at a word, marked with an ellipsis."""
+    if len(text) <= CONTEXT_CHARS:
+        return text
+    if keep == "end":
+        return "… " + text[-CONTEXT_CHARS:].split(" ", 1)[-1]
+    return text[:CONTEXT_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def _summary_row(section: ClinicSection) -> SummaryRow:
+    return SummaryRow(
+        clinic_id=section.id,
+        clinic_name=section.name,
+        by_category={c: section.counts[c] for c in CATEGORIES if section.counts.get(c)},
+        by_severity={
+            s: n for s in SEVERITIES if (n := sum(c.severity == s for c in section.claims))
+        },
+        total=len(section.claims),
+    )

@@ -1,0 +1,150 @@
+"""What a report holds: `ReportData` is the JSON report (its JSON Schema ships as
+reports/report.schema.json); `HtmlContext` adds what only the HTML and PDF need (the chart's
+geometry). Templates receive one HtmlContext; all sorting and grouping is done before."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Scope(Model):
+    clinics: int
+    pages: int = Field(
+        description="Pages reviewed: successful fetches in the latest crawl of each clinic."
+    )
+    claims: int
+    crawl_started: datetime | None
+    crawl_finished: datetime | None
+    rule_pack_version: str
+    rule_pack_sha256: str
+    min_severity: str
+
+
+class Occurrence(Model):
+    """One place a claim was seen: a page, when, and the evidence that holds it."""
+
+    url: str
+    heading: str | None = Field(
+        description="The heading above the sentence; none when the sentence is a heading."
+    )
+    block: str = Field(description="The HTML element the sentence was in (p, li, h2, ...).")
+    captured_at: datetime
+    sha256: str = Field(description="SHA-256 of the page as received.")
+    warc_record_id: str
+    snapshot_id: int
+
+
+class Claim(Model):
+    number: str = Field(description="The claim's number in this report, e.g. 2.3.")
+    rule_id: str
+    category: str
+    severity: str
+    strength: str
+    sentence: str = Field(description="The verbatim sentence.")
+    before: str = Field(description="The sentence up to the matched words.")
+    matched: str = Field(description="The words the rule matched.")
+    after: str = Field(description="The sentence after the matched words.")
+    context_before: str = Field(description="Text of the same block before the sentence.")
+    context_after: str = Field(description="Text of the same block after the sentence.")
+    occurrences: list[Occurrence]
+    disclosures: list[str] = Field(description="Disclosures near the claim on its pages.")
+    page_disclosures: list[str] = Field(description="Other disclosures on the claim's pages.")
+    message: str
+    rationale: str
+    references: list[str]
+
+
+class PageReviewed(Model):
+    url: str
+    status: int
+    captured_at: datetime
+    title: str
+
+
+class NotFetched(Model):
+    url: str
+    kind: str
+    message: str
+
+
+class ClinicSection(Model):
+    number: int
+    id: str
+    name: str
+    country: str | None
+    region: str | None
+    sites: list[str]
+    last_visited: datetime | None
+    pages: list[PageReviewed]
+    not_fetched: list[NotFetched]
+    claims: list[Claim]
+    counts: dict[str, int] = Field(description="Claims by category.")
+
+
+class SummaryRow(Model):
+    clinic_id: str
+    clinic_name: str
+    by_category: dict[str, int]
+    by_severity: dict[str, int]
+    total: int
+
+
+class RuleEntry(Model):
+    id: str
+    category: str
+    severity: str
+    message: str
+    rationale: str
+    references: list[str]
+
+
+class ReportData(Model):
+    """The report as data: what the JSON report is, and what the HTML report shows."""
+
+    schema_version: str = SCHEMA_VERSION
+    title: str
+    generated_at: datetime
+    scope: Scope
+    categories: list[str]
+    summary: list[SummaryRow]
+    clinics: list[ClinicSection]
+    rules: list[RuleEntry]
+
+
+class Bar(Model):
+    """One coloured piece of a horizontal bar of the summary chart (SVG user units)."""
+
+    x: float
+    width: float
+    severity: str
+    count: int
+
+
+class ChartRow(Model):
+    label: str
+    y: float
+    bars: list[Bar]
+    total: int
+    total_x: float
+
+
+class Chart(Model):
+    width: float
+    height: float
+    label_width: float
+    rows: list[ChartRow]
+    ticks: list[tuple[float, int]]
+
+
+class HtmlContext(Model):
+    data: ReportData
+    chart: Chart
+    severities: list[str]
