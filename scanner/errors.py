@@ -6,6 +6,8 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_CHANGES = 3  # rescan --fail-on: new (or changed) claims were found
+EXIT_LOCKED = 75  # another claimscan run holds the store (EX_TEMPFAIL: try again later)
 EXIT_INTERRUPTED = 130
 
 
@@ -31,3 +33,9 @@ class ClinicListError(InputError):
 
 class StoreError(ClaimscanError):
     """The store cannot be opened or does not hold what was asked for."""
+
+
+class StoreLocked(ClaimscanError):
+    """Another claimscan run is writing to the store."""
+
+    exit_code = EXIT_LOCKED

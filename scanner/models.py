@@ -101,6 +101,8 @@ class CrawlOptions(BaseModel):
     timeout: Annotated[float, Field(gt=0)] = 30.0
     retries: Annotated[int, Field(ge=0)] = 2
     max_size: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    # Send If-None-Match / If-Modified-Since from each URL's last snapshot (rescans).
+    conditional: bool = False
 
 
 RunStatus = Literal["running", "interrupted", "completed", "failed"]
@@ -132,6 +134,7 @@ class FetchedPage(BaseModel):
     body: bytes
     content_type: str
     page: ExtractedPage | None
+    revisit_of: int | None = None  # a 304: the earlier snapshot whose content this is
 
 
 FetchErrorKind = Literal[
@@ -182,6 +185,12 @@ class PageSnapshot(BaseModel):
     warc_record_id: str
     warc_offset: int
     warc_length: int
+    revisit_of: int | None = None  # a 304: the content is this earlier snapshot's
+
+    @property
+    def reviewed(self) -> bool:
+        """A page whose content is known: a 2xx answer, or a 304 revisit of one."""
+        return 200 <= self.status < 300 or self.revisit_of is not None
 
 
 class FetchErrorRecord(BaseModel):
@@ -234,3 +243,32 @@ class StoredFinding(BaseModel):
     sentence_start: int
     cues: list[str]
     disclosures: list[str]
+
+
+ClaimStatus = Literal["new", "persisting", "changed", "removed", "not_checked"]
+
+
+class ClaimRecord(BaseModel):
+    """A claim as `claimscan claims` lists it."""
+
+    id: str
+    clinic: str
+    category: str
+    rule_id: str
+    severity: str
+    strength: str
+    sentence: str
+    urls: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    status: ClaimStatus
+    runs: list[int]
+
+
+class ClaimStateRecord(BaseModel):
+    claim_id: str
+    run_id: int
+    status: ClaimStatus
+    sentence: str
+    previous_sentence: str | None
+    detail: dict[str, Any]

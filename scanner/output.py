@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-OutputFormat = Literal["table", "jsonl", "csv"]
+OutputFormat = Literal["table", "json", "jsonl", "csv"]
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -74,7 +74,11 @@ def write_records(
     """Write records in `fmt`; tables show `columns`, JSON Lines and CSV every field."""
     out = out or sys.stdout
     count = 0
-    if fmt == "jsonl":
+    if fmt == "json":
+        rows = list(records)
+        out.write(json.dumps(rows, ensure_ascii=False, default=json_default, indent=2) + "\n")
+        count = len(rows)
+    elif fmt == "jsonl":
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False, default=json_default) + "\n")
             count += 1

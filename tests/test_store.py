@@ -72,7 +72,7 @@ def test_the_migrations_build_exactly_the_tables_the_code_uses(tmp_path: Path) -
     assert differences == [], "schema.py changed without a migration in store/migrations"
 
 
-def test_a_store_made_by_an_older_version_is_upgraded_and_keeps_its_data(tmp_path: Path) -> None:
+def test_a_store_made_by_the_first_version_is_upgraded_and_keeps_its_data(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     engine = create_engine(f"sqlite:///{path}")
     migrate(engine, "0001")  # the first released schema
@@ -88,6 +88,38 @@ def test_a_store_made_by_an_older_version_is_upgraded_and_keeps_its_data(tmp_pat
     with store.engine.connect() as connection:
         head = MigrationContext.configure(connection).get_current_revision()
     assert head is not None
+
+
+OLD_STORE_ROWS = [
+    "INSERT INTO clinics (id, name, urls, tags, updated_at) "
+    "VALUES ('bone', 'Bone', '[\"https://bone.test/\"]', '[]', '2026-01-01')",
+    "INSERT INTO runs (id, kind, status, started_at, clinic_list, clinic_list_sha256, settings, "
+    "stats, warc_file) VALUES "
+    "(1, 'crawl', 'completed', '2026-01-01', 'c.csv', 'x', '{}', '{}', 'w')",
+    "INSERT INTO snapshots (id, run_id, clinic_id, url, final_url, status, depth, content_type, "
+    "fetched_at, sha256, body_length, headers, title, description, blocks, links, warc_file, "
+    "warc_record_id, warc_offset, warc_length, scanned_with) VALUES (1, 1, 'bone', "
+    "'https://bone.test/', 'https://bone.test/', 200, 0, 'text/html', '2026-01-01', 'ab', 4, "
+    "'[]', 'Bone', '', '[]', '[]', 'w', '<r>', 0, 1, 'x')",
+    "INSERT INTO scans (id, rule_pack_sha256, rule_pack_version, started_at, status, snapshots, "
+    "findings, workers) VALUES (1, 'x', 'v', '2026-01-01', 'completed', 1, 1, 1)",
+    "INSERT INTO findings (snapshot_id, scan_id, rule_pack_sha256, kind, text, sentence, "
+    "block_index, block_tag, block_locator, start, end, sentence_start, cues, disclosures) "
+    "VALUES (1, 1, 'x', 'claim', 'Bone', 'Bone', 0, 'p', '/p', 0, 4, 0, '[]', '[]')",
+]
+
+
+def test_a_store_with_pages_and_findings_survives_every_upgrade(tmp_path: Path) -> None:
+    path = tmp_path / "scanned.db"
+    engine = create_engine(f"sqlite:///{path}")
+    migrate(engine, "0002")  # pages and findings, before claim history
+    with engine.begin() as connection:
+        for statement in OLD_STORE_ROWS:
+            connection.execute(text(statement))
+    engine.dispose()
+    upgraded = Store.open(str(path))
+    assert [s.sha256 for s in upgraded.snapshots()] == ["ab"]
+    assert [f.text for f in upgraded.findings("claim")] == ["Bone"]
 
 
 def test_a_store_made_by_a_newer_version_is_refused(tmp_path: Path) -> None:

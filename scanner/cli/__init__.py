@@ -11,6 +11,7 @@ from scanner.cli.check import check
 from scanner.cli.common import run_command
 from scanner.cli.crawl import crawl
 from scanner.cli.demo import demo
+from scanner.cli.history import claims, diff_command, rescan
 from scanner.cli.inspect import evidence, pages, runs
 from scanner.cli.report import report
 from scanner.cli.rules import rules
@@ -26,6 +27,9 @@ def cli() -> None:
     The flow, one command per step, each reading and writing the store:
       claimscan crawl clinics.csv     crawl the clinics' sites into the store
       claimscan scan                  find claims in the stored pages
+      claimscan rescan clinics.csv    crawl again, scan, and show what changed
+      claimscan diff                  what changed between two runs
+      claimscan claims                claims with stable ids, history and status
       claimscan report --out report/  write the report: HTML, PDF, JSON, CSV
       claimscan findings              list the claims found
       claimscan check page.html       find claims in files or URLs, no store needed
@@ -38,11 +42,16 @@ def cli() -> None:
     $CLAIMSCAN_DB names another file or an SQLAlchemy URL.
 
     \b
-    Exit codes: 0 success, 1 failure, 2 bad input or usage, 130 interrupted.
+    Exit codes: 0 success, 1 failure (check: claims found), 2 bad input or usage,
+    3 changes found (rescan --fail-on), 75 the store is in use by another run,
+    130 interrupted.
     """
 
 
-for command in (crawl, scan, report, findings, check, rules, pages, runs, evidence, demo):
+for command in (
+    crawl, scan, rescan, diff_command, claims, report, findings, check, rules, pages, runs,
+    evidence, demo,
+):  # fmt: skip
     cli.add_command(command)
 
 

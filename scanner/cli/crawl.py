@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -17,6 +20,7 @@ from scanner.errors import EXIT_INTERRUPTED, EXIT_OK
 from scanner.models import CrawlOptions
 from scanner.output import inert
 from scanner.store import Store
+from scanner.store.lock import store_lock
 
 SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
@@ -30,72 +34,124 @@ def parse_size(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
         raise click.BadParameter(f"{value!r} is not a size such as 10MB or 500K") from None
 
 
+def crawl_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of a crawl, shared by `crawl` and `rescan`."""
+    options = [
+        click.option(
+            "--evidence-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            envvar="CLAIMSCAN_EVIDENCE_DIR",
+            help="Folder for the WARC files. [default: beside the store, <db>-evidence/]",
+        ),
+        click.option(
+            "--max-pages", default=200, show_default=True, help="Pages fetched per clinic."
+        ),
+        click.option(
+            "--max-depth", default=4, show_default=True, help="Link depth from a start URL."
+        ),
+        click.option(
+            "--ignore-robots", is_flag=True, help="Do not obey robots.txt (logged loudly)."
+        ),
+        click.option("--no-sitemap", is_flag=True, help="Do not read the sites' sitemap.xml."),
+        click.option(
+            "--user-agent", help="User-Agent to send. [default: claimscan/VERSION (+URL)]"
+        ),
+        click.option(
+            "--delay",
+            default=1.0,
+            show_default=True,
+            help="Seconds between requests to one site (AutoThrottle's minimum).",
+        ),
+        click.option(
+            "--no-autothrottle", is_flag=True, help="Fixed delay instead of AutoThrottle."
+        ),
+        click.option(
+            "--concurrency",
+            default=32,
+            show_default=True,
+            help="Requests in flight in all (many clinics crawl in parallel).",
+        ),
+        click.option(
+            "--per-site", default=2, show_default=True, help="Requests in flight per site."
+        ),
+        click.option(
+            "--timeout", default=30.0, show_default=True, help="Seconds before a fetch fails."
+        ),
+        click.option("--retries", default=2, show_default=True, help="Retries of a failed fetch."),
+        click.option(
+            "--max-size",
+            default="10MB",
+            show_default=True,
+            callback=parse_size,
+            help="Largest response accepted.",
+        ),
+        click.option("--fresh", is_flag=True, help="Start a new run even if one was interrupted."),
+        click.option(
+            "--progress",
+            type=click.Choice(["auto", "live", "log", "off"]),
+            default="auto",
+            show_default=True,
+            help="Live table on a terminal, log lines otherwise.",
+        ),
+        click.option(
+            "-v", "--verbose", count=True, help="More log output (-vv for Scrapy's debug)."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@dataclass(frozen=True)
+class CrawlArgs:
+    options: CrawlOptions
+    evidence_dir: Path | None
+    fresh: bool
+    mode: ProgressMode
+    verbose: int
+
+    @classmethod
+    def from_cli(cls, conditional: bool = False, **kw: Any) -> CrawlArgs:
+        progress = kw["progress"]
+        mode: ProgressMode = (
+            ("live" if sys.stderr.isatty() else "log") if progress == "auto" else progress
+        )
+        options = CrawlOptions(
+            max_pages=kw["max_pages"],
+            max_depth=kw["max_depth"],
+            obey_robots=not kw["ignore_robots"],
+            use_sitemap=not kw["no_sitemap"],
+            user_agent=kw["user_agent"],
+            delay=kw["delay"],
+            autothrottle=not kw["no_autothrottle"],
+            concurrency=kw["concurrency"],
+            per_site=kw["per_site"],
+            timeout=kw["timeout"],
+            retries=kw["retries"],
+            max_size=kw["max_size"],
+            conditional=conditional,
+        )
+        return cls(options, kw["evidence_dir"], kw["fresh"], mode, kw["verbose"])
+
+
+def crawl_into(store: Store, db: str | None, clinics: Path, args: CrawlArgs) -> CrawlResult:
+    clinic_list = load_clinics(clinics)
+    for warning in clinic_list.warnings:
+        err_console.print(f"warning: {warning}", markup=False, highlight=False)
+    setup_logging(live=args.mode == "live", verbose=args.verbose)
+    evidence_dir = args.evidence_dir or default_evidence_dir(db)
+    result = run_crawl(
+        clinic_list, store, args.options, evidence_dir, fresh=args.fresh, progress=args.mode
+    )
+    print_summary(result)
+    return result
+
+
 @click.command()
 @click.argument("clinics", type=click.Path(path_type=Path, dir_okay=False))
 @db_option
-@click.option(
-    "--evidence-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    envvar="CLAIMSCAN_EVIDENCE_DIR",
-    help="Folder for the WARC files. [default: beside the store, <db>-evidence/]",
-)
-@click.option("--max-pages", default=200, show_default=True, help="Pages fetched per clinic.")
-@click.option("--max-depth", default=4, show_default=True, help="Link depth from a start URL.")
-@click.option("--ignore-robots", is_flag=True, help="Do not obey robots.txt (logged loudly).")
-@click.option("--no-sitemap", is_flag=True, help="Do not read the sites' sitemap.xml.")
-@click.option("--user-agent", help="User-Agent to send. [default: claimscan/VERSION (+URL)]")
-@click.option(
-    "--delay",
-    default=1.0,
-    show_default=True,
-    help="Seconds between requests to one site (AutoThrottle's minimum).",
-)
-@click.option("--no-autothrottle", is_flag=True, help="Fixed delay instead of AutoThrottle.")
-@click.option(
-    "--concurrency",
-    default=32,
-    show_default=True,
-    help="Requests in flight in all (many clinics crawl in parallel).",
-)
-@click.option("--per-site", default=2, show_default=True, help="Requests in flight per site.")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds before a fetch fails.")
-@click.option("--retries", default=2, show_default=True, help="Retries of a failed fetch.")
-@click.option(
-    "--max-size",
-    default="10MB",
-    show_default=True,
-    callback=parse_size,
-    help="Largest response accepted.",
-)
-@click.option("--fresh", is_flag=True, help="Start a new run even if one was interrupted.")
-@click.option(
-    "--progress",
-    type=click.Choice(["auto", "live", "log", "off"]),
-    default="auto",
-    show_default=True,
-    help="Live table on a terminal, log lines otherwise.",
-)
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for Scrapy's debug).")
-def crawl(
-    clinics: Path,
-    db: str | None,
-    evidence_dir: Path | None,
-    max_pages: int,
-    max_depth: int,
-    ignore_robots: bool,
-    no_sitemap: bool,
-    user_agent: str | None,
-    delay: float,
-    no_autothrottle: bool,
-    concurrency: int,
-    per_site: int,
-    timeout: float,
-    retries: int,
-    max_size: int,
-    fresh: bool,
-    progress: str,
-    verbose: int,
-) -> int:
+@crawl_options
+def crawl(clinics: Path, db: str | None, **kw: Any) -> int:
     """Crawl the websites of a clinic list into the store, with WARC evidence.
 
     CLINICS is a CSV file with a header row (columns name and url required; id, country,
@@ -107,46 +163,21 @@ def crawl(
     robots.txt, reads sitemap.xml, fetches claim-likely pages (treatments, conditions,
     testimonials, FAQ, pricing) first, and stops at --max-pages. Dead or hostile sites
     are recorded and skipped. Interrupted (Ctrl-C, kill, crash), the same command resumes
-    the run without fetching again what is stored.
+    the run without fetching again what is stored. One run writes to a store at a time:
+    a second exits with code 75.
 
     \b
     Example:
       claimscan crawl clinics.csv --db study.db --max-pages 100
     """
-    clinic_list = load_clinics(clinics)
-    for warning in clinic_list.warnings:
-        err_console.print(f"warning: {warning}", markup=False, highlight=False)
-    mode: ProgressMode = (
-        ("live" if sys.stderr.isatty() else "log") if progress == "auto" else progress  # type: ignore[assignment]
-    )
-    setup_logging(live=mode == "live", verbose=verbose)
-    options = CrawlOptions(
-        max_pages=max_pages,
-        max_depth=max_depth,
-        obey_robots=not ignore_robots,
-        use_sitemap=not no_sitemap,
-        user_agent=user_agent,
-        delay=delay,
-        autothrottle=not no_autothrottle,
-        concurrency=concurrency,
-        per_site=per_site,
-        timeout=timeout,
-        retries=retries,
-        max_size=max_size,
-    )
-    store = Store.open(db)
-    try:
-        result = run_crawl(
-            clinic_list,
-            store,
-            options,
-            evidence_dir or default_evidence_dir(db),
-            fresh=fresh,
-            progress=mode,
-        )
-    finally:
-        store.close()
-    print_summary(result)
+    load_clinics(clinics)  # a bad list stops before the store is touched
+    args = CrawlArgs.from_cli(**kw)
+    with store_lock(db):
+        store = Store.open(db)
+        try:
+            result = crawl_into(store, db, clinics, args)
+        finally:
+            store.close()
     return EXIT_OK if result.completed else EXIT_INTERRUPTED
 
 

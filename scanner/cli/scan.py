@@ -21,6 +21,7 @@ from scanner.errors import EXIT_OK
 from scanner.models import StoredFinding
 from scanner.output import OutputFormat, inert, write_records
 from scanner.store import Store
+from scanner.store.lock import store_lock
 
 log = logging.getLogger("scanner.scan")
 
@@ -50,8 +51,9 @@ def scan(db: str | None, rules_dirs: tuple[Path, ...], no_builtin_rules: bool, w
       claimscan scan --db study.db --workers 4 --rules my-rules/
     """
     setup_logging(live=sys.stderr.isatty(), verbose=0)
-    store = open_store(db)
-    summary = _scan_with_progress(store, rules_dirs, not no_builtin_rules, workers)
+    with store_lock(db):
+        store = open_store(db)
+        summary = _scan_with_progress(store, rules_dirs, not no_builtin_rules, workers)
     if summary.scan_id is None:
         err_console.print(
             f"nothing to scan: every stored page was scanned with {summary.pack_version}",
@@ -93,9 +95,10 @@ def print_summary(store: Store, summary: ScanSummary) -> None:
     for clinic in sorted({c for c, _ in counts}):
         table.add_row(Text(inert(clinic)), *(str(counts[(clinic, c)] or "") for c in categories))
     err_console.print(table)
+    reused = f", {summary.reused} unchanged pages reused" if summary.reused else ""
     err_console.print(
-        f"scanned {summary.pages} pages with {summary.pack_version} in {summary.seconds:.1f}s: "
-        f"{summary.claims} claims, {summary.disclosures} disclosures",
+        f"scanned {summary.pages} pages with {summary.pack_version} in {summary.seconds:.1f}s"
+        f"{reused}: {summary.claims} claims, {summary.disclosures} disclosures",
         highlight=False,
     )
 

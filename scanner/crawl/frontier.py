@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from scanner.crawl.scope import SiteScope, link_priority, url_key
 from scanner.models import Clinic, CrawlOptions
-from scanner.store import StoredPage
+from scanner.store import PreviousPage, StoredPage
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class ClinicFrontier:
     clinic: Clinic
     options: CrawlOptions
     stored: dict[str, StoredPage] = field(default_factory=dict)
+    previous: dict[str, PreviousPage] = field(default_factory=dict)  # for conditional requests
     failed: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
     started: int = 0  # requests sent (the page budget counts these)
@@ -63,6 +64,9 @@ class ClinicFrontier:
                 self.started += 1
             else:
                 yield PageRequest(url, depth, link_priority(url, anchor_text, depth))
+
+    def previous_of(self, url: str) -> PreviousPage | None:
+        return self.previous.get(url_key(url)) if self.options.conditional else None
 
     def has_budget(self) -> bool:
         return self.started < self.options.max_pages

@@ -32,7 +32,11 @@ class StorePipeline:
         plan = spider.plan
         frontier = plan.frontiers[item.clinic_id]
         if isinstance(item, FetchedPage):
-            warc, sha256 = plan.evidence.write(item)
+            previous = frontier.previous_of(item.url) if item.revisit_of is not None else None
+            if previous is not None:
+                warc, sha256 = plan.evidence.write_revisit(item, previous)
+            else:
+                warc, sha256 = plan.evidence.write(item)
             plan.store.add_page(plan.run_id, item, sha256, warc)
             frontier.pages += 1
             if self.crawler.stats:

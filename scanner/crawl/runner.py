@@ -21,6 +21,7 @@ from scanner import __version__
 from scanner.clinics import ClinicList
 from scanner.crawl.frontier import ClinicFrontier
 from scanner.crawl.progress import ProgressMode
+from scanner.crawl.scope import url_key
 from scanner.crawl.settings import crawl_settings
 from scanner.crawl.spider import ClinicSpider, CrawlPlan
 from scanner.crawl.warc import WarcEvidence
@@ -84,6 +85,10 @@ def run_crawl(
     frontiers = {c.id: ClinicFrontier(c, options) for c in clinic_list.clinics}
     if resumed:
         _restore(frontiers, store, run.id)
+    if options.conditional:
+        for previous in store.previous_pages(run.id):
+            if previous.clinic_id in frontiers:
+                frontiers[previous.clinic_id].previous[url_key(previous.url)] = previous
     plan = CrawlPlan(run.id, frontiers, options.use_sitemap, store, evidence)
     try:
         scrapy_stats = _run_scrapy(plan, options, progress)

@@ -62,8 +62,15 @@ class ClinicSpider(Spider):
     def page_request(
         self, frontier: ClinicFrontier, page: PageRequest, chain: tuple[str, ...] = ()
     ) -> Request:
+        headers = {}
+        if (previous := frontier.previous_of(page.url)) is not None:
+            if previous.etag:
+                headers["If-None-Match"] = previous.etag
+            if previous.last_modified:
+                headers["If-Modified-Since"] = previous.last_modified
         return Request(
             page.url,
+            headers=headers,
             callback=self.parse_page,
             errback=self.on_error,
             priority=page.priority,
@@ -91,6 +98,18 @@ class ClinicSpider(Spider):
         is_html = isinstance(response, TextResponse) and (
             not content_type or content_type.split(";")[0].strip().lower() in HTML_TYPES
         )
+        previous = frontier.previous_of(response.url)
+        if response.status == 304 and previous is not None:
+            # Not modified: the earlier snapshot's content stands, and its links lead on.
+            links = [Link(url=link["url"], text=link.get("text", "")) for link in previous.links]
+            yield self.page(
+                response,
+                content_type,
+                page=ExtractedPage(links=links),
+                revisit_of=previous.snapshot_id,
+            )
+            yield from self.follow_links(frontier, links, depth + 1)
+            return
         location = _location(response)
         if location is not None:
             # The target is the redirect's one link, so a resumed crawl replays it too.
@@ -115,6 +134,7 @@ class ClinicSpider(Spider):
         content_type: str,
         page: ExtractedPage | None = None,
         final_url: str | None = None,
+        revisit_of: int | None = None,
     ) -> FetchedPage:
         return FetchedPage(
             clinic_id=response.meta["clinic_id"],
@@ -128,6 +148,7 @@ class ClinicSpider(Spider):
             body=response.body,
             content_type=content_type,
             page=page,
+            revisit_of=revisit_of,
         )
 
     def follow_redirect(

@@ -25,9 +25,10 @@ from warcio.warcwriter import WARCWriter
 
 from scanner import __version__
 from scanner.models import FetchedPage
-from scanner.store import WarcRef
+from scanner.store import PreviousPage, WarcRef
 
 DROPPED_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 
 class _Sha256WARCWriter(WARCWriter):
@@ -89,7 +90,11 @@ class WarcEvidence:
                 "WARC-Payload-Digest": sha256_base32(body_digest),
             },
         )
-        request = self.writer.create_warc_record(
+        request = self._request_record(page, warc_date)
+        return self._write_pair(response, request), body_digest.hex()
+
+    def _request_record(self, page: FetchedPage, warc_date: str) -> Any:
+        return self.writer.create_warc_record(
             page.final_url,
             "request",
             payload=BytesIO(b""),
@@ -102,6 +107,9 @@ class WarcEvidence:
             ),
             warc_headers_dict={"WARC-Date": warc_date},
         )
+
+    def _write_pair(self, response: Any, request: Any) -> WarcRef:
+        """The response (or revisit) record, then its request; flushed before returning."""
         record_id = response.rec_headers.get_header("WARC-Record-ID")
         request.rec_headers.add_header("WARC-Concurrent-To", record_id)
         offset = self.file.tell()
@@ -109,7 +117,28 @@ class WarcEvidence:
         length = self.file.tell() - offset
         self.writer.write_record(request)
         self.file.flush()
-        return WarcRef(str(self.path), record_id, offset, length), body_digest.hex()
+        return WarcRef(str(self.path), record_id, offset, length)
+
+    def write_revisit(self, page: FetchedPage, original: PreviousPage) -> tuple[WarcRef, str]:
+        """A 304 answer: a revisit record (profile server-not-modified) that refers to the
+        earlier response record, and the request that got it."""
+        warc_date = _warc_date(page.fetched_at)
+        http_headers = StatusAndHeaders(
+            f"{page.status} {_reason(page.status)}",
+            [(k, v) for k, v in page.response_headers if k.lower() not in DROPPED_HEADERS],
+            protocol="HTTP/1.1",
+        )
+        revisit = self.writer.create_revisit_record(
+            page.final_url,
+            sha256_base32(bytes.fromhex(original.sha256)),
+            original.url,
+            _warc_date(original.captured_at),
+            http_headers=http_headers,
+            warc_headers_dict={"WARC-Date": warc_date, "WARC-Refers-To": original.warc_record_id},
+        )
+        revisit.rec_headers.replace_header("WARC-Profile", SERVER_NOT_MODIFIED)
+        request = self._request_record(page, warc_date)
+        return self._write_pair(revisit, request), original.sha256
 
     def close(self) -> None:
         self.file.close()

@@ -12,6 +12,7 @@ itself after `lifetime` seconds, in case its owner never does.
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import threading
 import time
@@ -39,6 +40,7 @@ class SiteConfig:
     slow: dict[str, float] = field(default_factory=dict)
     status: dict[str, int] = field(default_factory=dict)
     content_types: dict[str, str] = field(default_factory=dict)
+    overlay: Path | None = None
 
     @classmethod
     def load(cls, root: Path) -> SiteConfig:
@@ -58,6 +60,8 @@ class FixtureServer:
         self.sites = {
             s.name: s for s in map(SiteConfig.load, sorted(sites_dir.iterdir())) if s.root.is_dir()
         }
+        self.base = dict(self.sites)
+        self.overlay: Path | None = None
         self.lifetime = lifetime
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
@@ -88,6 +92,26 @@ class FixtureServer:
             server.shutdown()
             server.server_close()
         self._servers.clear()
+
+    def use_overlay(self, overlay: Path | None) -> None:
+        """Serve a second version of the sites: a file in `overlay/<site>/` replaces the
+        site's own, and an `_site.yaml` there adds to (and overrides) the site's config."""
+        self.overlay = overlay
+        for name, base in self.base.items():
+            folder = overlay / name if overlay else None
+            extra: dict[str, Any] = {}
+            if folder and (folder / "_site.yaml").is_file():
+                extra = yaml.safe_load((folder / "_site.yaml").read_text()) or {}
+            self.sites[name] = SiteConfig(
+                name=name,
+                root=base.root,
+                host=base.host,
+                redirects={**base.redirects, **extra.get("redirects", {})},
+                slow={**base.slow, **extra.get("slow", {})},
+                status={**base.status, **extra.get("status", {})},
+                content_types={**base.content_types, **extra.get("content_types", {})},
+                overlay=folder if folder and folder.is_dir() else None,
+            )
 
     def url(self, site: str, path: str = "/") -> str:
         host, port = self._servers[site].server_address[:2]
@@ -128,12 +152,15 @@ def dead_url() -> str:
 
 
 def _handler(server: FixtureServer, site: SiteConfig) -> type[BaseHTTPRequestHandler]:
+    name = site.name
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "FixtureClinic/1.0"
 
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
+            site = server.sites[name]  # the current version of the site
             server.record(Hit(site.name, self.path, self.headers.get("User-Agent", "")))
             if path in site.slow:
                 time.sleep(site.slow[path])
@@ -142,19 +169,24 @@ def _handler(server: FixtureServer, site: SiteConfig) -> type[BaseHTTPRequestHan
             elif path in site.status:
                 body = f"<html><body><h1>Error {site.status[path]}</h1></body></html>".encode()
                 self.send(site.status[path], body, {"Content-Type": "text/html"})
-            elif (file := _resolve(site.root, path)) is not None:
+            elif (file := _resolve_in(site, path)) is not None:
                 content_type = site.content_types.get(path) or TYPES.get(file.suffix, "text/html")
                 body = server.fill_in(file.read_bytes(), site.name)
-                self.send(HTTPStatus.OK, body, {"Content-Type": content_type})
+                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+                if self.headers.get("If-None-Match") == etag:
+                    self.send(HTTPStatus.NOT_MODIFIED, b"", {"ETag": etag})
+                else:
+                    self.send(HTTPStatus.OK, body, {"Content-Type": content_type, "ETag": etag})
             else:
                 body = b"<html><body><h1>Page not found</h1></body></html>"
                 self.send(HTTPStatus.NOT_FOUND, body, {"Content-Type": "text/html"})
 
         def send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
             self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
+            for header, value in headers.items():
+                self.send_header(header, value)
+            if status != HTTPStatus.NOT_MODIFIED:
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
@@ -164,6 +196,13 @@ def _handler(server: FixtureServer, site: SiteConfig) -> type[BaseHTTPRequestHan
     return Handler
 
 
+def _resolve_in(site: SiteConfig, path: str) -> Path | None:
+    """The file for a path: the overlay's, if it has one, else the site's own."""
+    if site.overlay is not None and (file := _resolve(site.overlay, path)) is not None:
+        return file
+    return _resolve(site.root, path)
+
+
 def _resolve(root: Path, path: str) -> Path | None:
     """The file for a URL path: /x -> x, x.html or x/index.html; nothing outside root."""
     relative = unquote(path).lstrip("/")
@@ -171,6 +210,6 @@ def _resolve(root: Path, path: str) -> Path | None:
         return None
     base = root / relative
     for candidate in (base, base.with_name(base.name + ".html"), base / "index.html"):
-        if candidate.is_file() and root in candidate.resolve().parents:
+        if candidate.is_file() and root.resolve() in candidate.resolve().parents:
             return candidate
     return None

@@ -2,7 +2,10 @@
 
 A snapshot is scanned once per rule pack (the pack's content hash): with unchanged rules a
 second scan has nothing to do; with changed rules every page is scanned again and its
-findings replaced (a retroactive re-run over the archive). Each batch of pages is written
+findings replaced (a retroactive re-run over the archive). A page whose body is the same
+as one already scanned (same URL, same SHA-256; a 304 revisit) takes that page's findings
+without being scanned. After scanning, the claim history (scanner.history) is brought up
+to date. Each batch of pages is written
 in one transaction, so an interrupted scan keeps what it finished and resumes with the rest.
 """
 
@@ -18,6 +21,7 @@ from pathlib import Path
 
 from scanner.detect.detector import Detector, PageResult
 from scanner.detect.packs import pack_for
+from scanner.history.reconcile import reconcile
 from scanner.store import FindingToSave, PageToScan, Store
 
 log = logging.getLogger(__name__)
@@ -30,10 +34,12 @@ _worker_detector: Detector | None = None
 class ScanSummary:
     scan_id: int | None
     pack_version: str
-    pages: int
+    pages: int  # pages scanned (detection ran)
     claims: int
     disclosures: int
     seconds: float
+    reused: int = 0  # unchanged pages that took their earlier findings, unscanned
+    runs_reconciled: tuple[int, ...] = ()
 
 
 def run_scan(
@@ -50,8 +56,13 @@ def run_scan(
     todo = store.snapshots_to_scan(pack.sha256)
     started = time.monotonic()
     if not todo:
-        return ScanSummary(None, pack.version, 0, 0, 0, 0.0)
+        runs = tuple(reconcile(store, pack.sha256))
+        return ScanSummary(None, pack.version, 0, 0, 0, 0.0, runs_reconciled=runs)
     scan_id = store.create_scan(pack.sha256, pack.version, workers)
+    reused = set()
+    for i in range(0, len(todo), 1000):
+        reused.update(store.reuse_findings(scan_id, pack.sha256, todo[i : i + 1000]))
+    todo = [snapshot_id for snapshot_id in todo if snapshot_id not in reused]
     batches = [todo[i : i + BATCH_PAGES] for i in range(0, len(todo), BATCH_PAGES)]
     claims = disclosures = done = 0
     status = "interrupted"
@@ -67,7 +78,9 @@ def run_scan(
         status = "completed"
     finally:
         store.finish_scan(scan_id, status, done, claims + disclosures)
-    return ScanSummary(scan_id, pack.version, done, claims, disclosures, time.monotonic() - started)
+    runs = tuple(reconcile(store, pack.sha256))
+    seconds = time.monotonic() - started
+    return ScanSummary(scan_id, pack.version, done, claims, disclosures, seconds, len(reused), runs)
 
 
 def _detect(

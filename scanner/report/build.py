@@ -12,10 +12,14 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from scanner.detect.rules import RulePack
-from scanner.identity import claim_key
+from scanner.history.diff import DiffItem, diff
+from scanner.identity import claim_key, normalize_sentence
 from scanner.models import Clinic, PageSnapshot, StoredFinding, page_blocks
 from scanner.report.models import (
+    Change,
+    Changes,
     Claim,
+    ClaimHistory,
     ClinicSection,
     NotFetched,
     Occurrence,
@@ -70,12 +74,14 @@ def build_report(
         for r in sorted(pack.rules.values(), key=lambda r: (CATEGORIES.index(r.category), r.id))
     ]  # fmt: skip
     categories = [c for c in CATEGORIES if any(row.by_category.get(c) for row in summary)]
+    _add_history(store, sections)
     return ReportData(
         title=title,
         generated_at=now,
         scope=scope,
         categories=categories,
         summary=summary,
+        changes=_changes(store, wanted),
         clinics=sections,
         rules=rules,
     )
@@ -91,7 +97,7 @@ def _clinic_section(
         (
             PageReviewed(url=s.url, status=s.status, captured_at=s.fetched_at, title=s.title)
             for s in latest.values()
-            if 200 <= s.status < 300
+            if s.reviewed
         ),
         key=lambda p: p.url,
     )
@@ -205,6 +211,46 @@ def _claim(
         rationale=" ".join(rule.rationale.split()) if rule else "",
         references=rule.references if rule else [],
     )
+
+
+def _add_history(store: Store, sections: list[ClinicSection]) -> None:
+    """Each claim's stable id, status and the runs it was present in (claim history)."""
+    records = {(c.clinic, c.category, normalize_sentence(c.sentence)): c for c in store.claims()}
+    for section in sections:
+        for claim in section.claims:
+            record = records.get((section.id, claim.category, normalize_sentence(claim.sentence)))
+            if record is not None:
+                claim.history = ClaimHistory(
+                    claim_id=record.id,
+                    status=record.status,
+                    first_seen=record.first_seen,
+                    last_seen=record.last_seen,
+                    runs=record.runs,
+                )
+
+
+def _changes(store: Store, wanted: set[str]) -> Changes | None:
+    """Changes since the previous run, when there is one to compare with."""
+    runs = store.reconciled_runs()
+    if len(runs) < 2:
+        return None
+    found = diff(store, runs[-2], runs[-1])
+
+    def changes(items: list[DiffItem]) -> list[Change]:
+        return [
+            Change(clinic=i.clinic, category=i.category, sentence=i.after or i.sentence,
+                   before=i.before, urls=i.urls, note=i.note)
+            for i in items
+            if not wanted or i.clinic in wanted
+        ]  # fmt: skip
+
+    assert found.from_run is not None and found.from_date is not None
+    return Changes(
+        from_run=found.from_run, from_date=found.from_date, to_run=found.to_run,
+        to_date=found.to_date, new=changes(found.new), changed=changes(found.changed),
+        removed=changes(found.removed), not_checked=changes(found.not_checked),
+        persisting=found.persisting,
+    )  # fmt: skip
 
 
 def _clip(text: str, keep: str) -> str:

@@ -42,6 +42,14 @@ class Occurrence(Model):
     snapshot_id: int
 
 
+class ClaimHistory(Model):
+    claim_id: str = Field(description="The claim's stable id (claimscan claims).")
+    status: str
+    first_seen: datetime
+    last_seen: datetime
+    runs: list[int] = Field(description="The crawl runs the claim was present in.")
+
+
 class Claim(Model):
     number: str = Field(description="The claim's number in this report, e.g. 2.3.")
     rule_id: str
@@ -60,6 +68,30 @@ class Claim(Model):
     message: str
     rationale: str
     references: list[str]
+    history: ClaimHistory | None = None
+
+
+class Change(Model):
+    clinic: str
+    category: str
+    sentence: str
+    before: str | None = None
+    urls: list[str]
+    note: str = ""
+
+
+class Changes(Model):
+    """Claim by claim, what changed since the previous run."""
+
+    from_run: int
+    from_date: datetime
+    to_run: int
+    to_date: datetime
+    new: list[Change]
+    changed: list[Change]
+    removed: list[Change]
+    not_checked: list[Change]
+    persisting: int
 
 
 class PageReviewed(Model):
@@ -115,6 +147,7 @@ class ReportData(Model):
     scope: Scope
     categories: list[str]
     summary: list[SummaryRow]
+    changes: Changes | None = None
     clinics: list[ClinicSection]
     rules: list[RuleEntry]
 

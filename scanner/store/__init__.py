@@ -27,11 +27,13 @@ from scanner.models import (
     TextBlock,
 )
 from scanner.store.database import create_store_engine, database_url, migrate
+from scanner.store.history import HistoryQueries
 from scanner.store.scans import FindingToSave, PageToScan, ScanQueries
 from scanner.store.schema import ClinicRow, FetchErrorRow, RunRow, SnapshotRow
 
 __all__ = [
-    "FindingToSave", "PageToScan", "Store", "StoredPage", "WarcRef", "database_url",
+    "FindingToSave", "PageToScan", "PreviousPage", "Store", "StoredPage", "WarcRef",
+    "database_url",
 ]  # fmt: skip
 
 
@@ -43,6 +45,21 @@ class WarcRef:
     record_id: str
     offset: int
     length: int
+
+
+@dataclass(frozen=True)
+class PreviousPage:
+    """A URL's latest good snapshot before this run: what a conditional request needs."""
+
+    snapshot_id: int
+    clinic_id: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    links: list[dict[str, str]]
+    captured_at: datetime
+    warc_record_id: str
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(ScanQueries):
+class Store(ScanQueries, HistoryQueries):
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
         self.clock = clock  # every timestamp the store writes itself comes from here
@@ -177,6 +194,8 @@ class Store(ScanQueries):
     # -- pages and errors ------------------------------------------------------------------
 
     def add_page(self, run_id: int, page: FetchedPage, sha256: str, warc: WarcRef) -> int:
+        if page.revisit_of is not None:
+            return self._add_revisit(run_id, page, warc)
         extracted = page.page
         row = SnapshotRow(
             run_id=run_id,
@@ -203,6 +222,66 @@ class Store(ScanQueries):
             session.add(row)
             session.flush()
             return row.id
+
+    def _add_revisit(self, run_id: int, page: FetchedPage, warc: WarcRef) -> int:
+        """A 304 answer: a snapshot of this run whose content is the earlier snapshot's."""
+        with self.session() as session, session.begin():
+            original = session.get(SnapshotRow, page.revisit_of)
+            if original is None:
+                raise StoreError(f"no snapshot {page.revisit_of} to revisit")
+            row = SnapshotRow(
+                run_id=run_id,
+                clinic_id=page.clinic_id,
+                url=page.url,
+                final_url=page.final_url,
+                status=page.status,
+                depth=page.depth,
+                content_type=original.content_type,
+                fetched_at=page.fetched_at,
+                sha256=original.sha256,
+                body_length=original.body_length,
+                # The representation's metadata: the original's, updated by the 304's (which
+                # may leave out the ETag); the WARC record keeps the 304's own headers.
+                headers=_merged_headers(original.headers, page.response_headers),
+                title=original.title,
+                description=original.description,
+                blocks=original.blocks,
+                links=original.links,
+                warc_file=warc.file,
+                warc_record_id=warc.record_id,
+                warc_offset=warc.offset,
+                warc_length=warc.length,
+                revisit_of=original.revisit_of or original.id,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def previous_pages(self, before_run: int) -> Iterator[PreviousPage]:
+        """Each URL's latest good snapshot (2xx, or a revisit of one) from earlier runs."""
+        query = (
+            select(SnapshotRow)
+            .where(SnapshotRow.run_id < before_run)
+            .where((SnapshotRow.status.between(200, 299)) | (SnapshotRow.revisit_of.is_not(None)))
+            .order_by(SnapshotRow.id)
+        )
+        latest: dict[tuple[str, str], SnapshotRow] = {}
+        with self.session() as session:
+            for row in session.scalars(query.execution_options(yield_per=500)):
+                latest[(row.clinic_id, row.url)] = row
+            for row in latest.values():
+                headers = {str(k).lower(): str(v) for k, v in row.headers}
+                yield PreviousPage(
+                    snapshot_id=row.id,
+                    clinic_id=row.clinic_id,
+                    url=row.url,
+                    etag=headers.get("etag"),
+                    last_modified=headers.get("last-modified"),
+                    links=row.links,
+                    captured_at=row.fetched_at,
+                    warc_record_id=row.warc_record_id,
+                    sha256=row.sha256,
+                )
 
     def add_failure(self, run_id: int, failure: FetchFailure) -> None:
         with self.session() as session, session.begin():
@@ -262,6 +341,12 @@ class Store(ScanQueries):
             ]
 
 
+def _merged_headers(original: list[Any], update: list[tuple[str, str]]) -> list[list[str]]:
+    names = {name.lower() for name, _ in update}
+    kept = [[str(k), str(v)] for k, v in original if str(k).lower() not in names]
+    return kept + [list(h) for h in update]
+
+
 def _run(row: RunRow) -> CrawlRun:
     return CrawlRun.model_validate(row, from_attributes=True)
 
@@ -287,4 +372,5 @@ def _snapshot(row: SnapshotRow) -> PageSnapshot:
         warc_record_id=row.warc_record_id,
         warc_offset=row.warc_offset,
         warc_length=row.warc_length,
+        revisit_of=row.revisit_of,
     )

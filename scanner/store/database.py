@@ -71,6 +71,18 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         )
     if revision == "head" and current == script.get_current_head():
         return
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:  # batch migrations rebuild tables; foreign keys are checked again after
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        with connection.begin():
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            if sqlite:
+                problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise StoreError(f"the schema upgrade broke references: {problems[:5]}")
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()

@@ -76,10 +76,10 @@ class ScanQueries:
             return [ScanRun.model_validate(r, from_attributes=True) for r in rows]
 
     def snapshots_to_scan(self, pack_sha256: str) -> list[int]:
-        """Pages (2xx snapshots) that this rule pack has not scanned."""
+        """Pages (2xx snapshots, and 304 revisits of them) this rule pack has not scanned."""
         query = (
             select(SnapshotRow.id)
-            .where(SnapshotRow.status.between(200, 299))
+            .where((SnapshotRow.status.between(200, 299)) | (SnapshotRow.revisit_of.is_not(None)))
             .where((SnapshotRow.scanned_with.is_(None)) | (SnapshotRow.scanned_with != pack_sha256))
             .order_by(SnapshotRow.id)
         )
@@ -142,6 +142,49 @@ class ScanQueries:
                     .values(scanned_with=pack_sha256)
                 )
         return count
+
+    def reuse_findings(
+        self, scan_id: int, pack_sha256: str, snapshot_ids: Sequence[int]
+    ) -> list[int]:
+        """Give pages whose body is unchanged (same URL, same SHA-256 as a page this rule pack
+        already scanned) that page's findings, without scanning; return the pages served."""
+        reused = []
+        with self.session() as session, session.begin():
+            targets = session.execute(
+                select(SnapshotRow.id, SnapshotRow.url, SnapshotRow.sha256).where(
+                    SnapshotRow.id.in_(snapshot_ids)
+                )
+            ).all()
+            donors: dict[tuple[str, str], int] = {}
+            query = select(SnapshotRow.id, SnapshotRow.url, SnapshotRow.sha256).where(
+                SnapshotRow.scanned_with == pack_sha256,
+                SnapshotRow.sha256.in_({sha for _, _, sha in targets}),
+            )
+            for donor_id, url, sha in session.execute(query):
+                donors[(url, sha)] = max(donor_id, donors.get((url, sha), 0))
+            for snapshot_id, url, sha in targets:
+                donor = donors.get((url, sha))
+                if donor is None or donor == snapshot_id:
+                    continue
+                session.execute(delete(FindingRow).where(FindingRow.snapshot_id == snapshot_id))
+                for row in session.scalars(
+                    select(FindingRow).where(FindingRow.snapshot_id == donor)
+                ):
+                    copy = {
+                        c.key: getattr(row, c.key)
+                        for c in FindingRow.__table__.columns
+                        if c.key != "id"
+                    }
+                    session.add(
+                        FindingRow(**{**copy, "snapshot_id": snapshot_id, "scan_id": scan_id})
+                    )
+                session.execute(
+                    update(SnapshotRow)
+                    .where(SnapshotRow.id == snapshot_id)
+                    .values(scanned_with=pack_sha256)
+                )
+                reused.append(snapshot_id)
+        return reused
 
     def findings(
         self, kind: str | None = "claim", clinic_ids: Iterable[str] = ()

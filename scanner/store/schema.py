@@ -112,6 +112,8 @@ class SnapshotRow(Base):
     warc_length: Mapped[int] = mapped_column(BigInteger)
     # The rule pack (sha256) whose findings this snapshot holds; None: not scanned yet.
     scanned_with: Mapped[str | None] = mapped_column(String(64), index=True)
+    # A 304 Not Modified answer: the page is the earlier snapshot's, unchanged.
+    revisit_of: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
 
 
 class FetchErrorRow(Base):
@@ -170,3 +172,72 @@ class FindingRow(Base):
     sentence_start: Mapped[int]
     cues: Mapped[list[Any]]
     disclosures: Mapped[list[Any]]
+
+
+class ClaimRow(Base):
+    """A claim as a reviewer judges it: one clinic's statement, tracked across pages and runs.
+    Its id is fixed by its first wording and kept when the wording changes in place."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    rule_id: Mapped[str] = mapped_column(String(80))
+    severity: Mapped[str] = mapped_column(String(10))
+    strength: Mapped[str] = mapped_column(String(10))
+    sentence: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text)
+    first_seen_run: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    first_seen_at: Mapped[datetime]
+    last_seen_run: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    last_seen_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    status_run: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+
+
+class ClaimOccurrenceRow(Base):
+    """One place and time a claim was seen."""
+
+    __tablename__ = "claim_occurrences"
+    __table_args__ = (
+        UniqueConstraint("claim_id", "snapshot_id", "block_locator"),
+        Index(None, "run_id", "claim_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"))
+    url: Mapped[str] = mapped_column(Text)
+    block_locator: Mapped[str] = mapped_column(Text)
+    heading: Mapped[str | None] = mapped_column(Text)
+    sentence: Mapped[str] = mapped_column(Text)
+    rule_id: Mapped[str] = mapped_column(String(80))
+    severity: Mapped[str] = mapped_column(String(10))
+    strength: Mapped[str] = mapped_column(String(10))
+    captured_at: Mapped[datetime]
+
+
+class ClaimStateRow(Base):
+    """Where a claim stood after a run: new, persisting, changed, removed or not_checked."""
+
+    __tablename__ = "claim_states"
+    __table_args__ = (UniqueConstraint("run_id", "claim_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    sentence: Mapped[str] = mapped_column(Text)
+    previous_sentence: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]]
+
+
+class MetaRow(Base):
+    """Small facts about the store itself (which runs the claim history covers, ...)."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,80 @@
+"""One writer at a time: a lock held for the whole of a crawl, scan or rescan, so that two
+overlapping scheduled runs cannot interleave their writes. The second one stops at once.
+
+SQLite: an flock on `<store>.lock` beside the file (released by the OS if the process
+dies). PostgreSQL: a session-level advisory lock keyed by the database.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from scanner.errors import StoreLocked
+from scanner.store.database import database_url
+
+
+@contextmanager
+def store_lock(path_or_url: str | None) -> Iterator[None]:
+    url = make_url(database_url(path_or_url))
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        with _file_lock(Path(f"{url.database}.lock"), str(url.database)):
+            yield
+    elif url.get_backend_name() == "postgresql":
+        with _advisory_lock(url.render_as_string(hide_password=False)):
+            yield
+    else:
+        yield
+
+
+@contextmanager
+def _file_lock(path: Path, store: str) -> Iterator[None]:
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise StoreLocked(
+                f"another claimscan run is using the store {store} ({holder}); "
+                "this one stops without touching it"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory_lock(url: str) -> Iterator[None]:
+    key = int.from_bytes(
+        hashlib.sha256(f"claimscan:{url}".encode()).digest()[:8], "big", signed=True
+    )
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            got = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
+            ).scalar()
+            if not got:
+                raise StoreLocked("another claimscan run is using this database; this one stops")
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+    finally:
+        engine.dispose()
