@@ -272,3 +272,38 @@ class ClaimStateRecord(BaseModel):
     sentence: str
     previous_sentence: str | None
     detail: dict[str, Any]
+
+
+Verdict = Literal["open", "confirmed", "dismissed"]
+
+
+class VerdictRecord(BaseModel):
+    claim_id: str
+    verdict: Verdict
+    note: str
+    reviewer: str
+    decided_at: datetime
+    sentence: str  # the wording the verdict was given on
+    needs_review: bool = False  # the claim was reworded since
+
+
+class VerdictLogEntry(BaseModel):
+    claim_id: str
+    at: datetime
+    reviewer: str
+    from_verdict: str
+    to_verdict: str
+    note: str
+    sentence: str
+
+
+class ClaimOccurrenceRecord(BaseModel):
+    run_id: int
+    snapshot_id: int
+    url: str
+    heading: str | None
+    block_locator: str
+    sentence: str
+    captured_at: datetime
+    sha256: str
+    warc_record_id: str

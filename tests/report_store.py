@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scanner.crawl.warc import WarcEvidence
 from scanner.detect.scan import run_scan
 from scanner.models import Clinic, ExtractedPage, FetchedPage, FetchFailure, TextBlock
 from scanner.store import Store, WarcRef
@@ -87,8 +88,11 @@ PAGES = {
 }
 
 
-def make_report_store(path: Path) -> Store:
+def make_report_store(path: Path, warc_dir: Path | None = None) -> Store:
+    """The fixed store; with `warc_dir`, each page is also archived for real (a WARC file
+    under `warc_dir`), for tests that read evidence."""
     store = Store.open(str(path), clock=lambda: CAPTURED)
+    evidence = WarcEvidence(warc_dir / "fixed.warc.gz") if warc_dir else None
     store.save_clinics([
         Clinic(id="bonewell", name="Bonewell Clinic", urls=("https://bonewell.test/",),
                country="US", region="TX"),
@@ -109,18 +113,30 @@ def make_report_store(path: Path) -> Store:
                     for i, (tag, text, heading) in enumerate(blocks)
                 ],
             )
+            body = "".join(
+                f"<{tag}>{text}</{tag}>" for tag, text, _ in blocks
+            ).encode()  # raw, hostile
+            headers = [("Content-Type", "text/html")]
             fetched = FetchedPage(
                 clinic_id=clinic_id, url=url, final_url=url, status=200, depth=0,
-                fetched_at=CAPTURED, request_headers=[], response_headers=[], body=b"",
-                content_type="text/html", page=page,
+                fetched_at=CAPTURED, request_headers=[], response_headers=headers,
+                body=body, content_type="text/html", page=page,
             )  # fmt: skip
-            record_id = f"<urn:uuid:00000000-0000-0000-0000-{record:012d}>"
-            warc = WarcRef("/evidence/fixed.warc.gz", record_id, record * 1000, 900)
-            store.add_page(run.id, fetched, f"{record:064x}", warc)
+            if evidence is not None:
+                warc, sha256 = evidence.write(fetched)
+            else:
+                record_id = f"<urn:uuid:00000000-0000-0000-0000-{record:012d}>"
+                warc, sha256 = (
+                    WarcRef("/evidence/fixed.warc.gz", record_id, record * 1000, 900),
+                    f"{record:064x}",
+                )
+            store.add_page(run.id, fetched, sha256, warc)
     store.add_failure(run.id, FetchFailure(
         clinic_id="jointhaven", url="https://jointhaven.test/prices", kind="http_error",
         message="HTTP 503", status=503, occurred_at=CAPTURED,
     ))  # fmt: skip
     store.mark_run(run.id, "completed", {"pages": record})
+    if evidence is not None:
+        evidence.close()
     run_scan(store)
     return store

@@ -14,6 +14,7 @@ from scanner.cli.demo import demo
 from scanner.cli.history import claims, diff_command, rescan
 from scanner.cli.inspect import evidence, pages, runs
 from scanner.cli.report import report
+from scanner.cli.review import review, verdict
 from scanner.cli.rules import rules
 from scanner.cli.scan import findings, scan
 
@@ -30,6 +31,8 @@ def cli() -> None:
       claimscan rescan clinics.csv    crawl again, scan, and show what changed
       claimscan diff                  what changed between two runs
       claimscan claims                claims with stable ids, history and status
+      claimscan review                triage claims in a browser (confirm, dismiss)
+      claimscan verdict ID confirmed  record a verdict from a script
       claimscan report --out report/  write the report: HTML, PDF, JSON, CSV
       claimscan findings              list the claims found
       claimscan check page.html       find claims in files or URLs, no store needed
@@ -49,8 +52,8 @@ def cli() -> None:
 
 
 for command in (
-    crawl, scan, rescan, diff_command, claims, report, findings, check, rules, pages, runs,
-    evidence, demo,
+    crawl, scan, rescan, diff_command, claims, review, verdict, report, findings, check, rules,
+    pages, runs, evidence, demo,
 ):  # fmt: skip
     cli.add_command(command)
 

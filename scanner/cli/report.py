@@ -60,6 +60,13 @@ def parse_formats(_ctx: click.Context, _param: click.Parameter, value: str) -> l
     show_default=True,
     help="The report's title.",
 )
+@click.option(
+    "--only",
+    type=click.Choice(["all", "confirmed", "open"]),
+    default="all",
+    show_default=True,
+    help="Only claims reviewers confirmed, or only those not yet decided.",
+)
 @rules_option
 @no_builtin_option
 def report(
@@ -69,6 +76,7 @@ def report(
     clinic_ids: tuple[str, ...],
     min_severity: str,
     title: str,
+    only: str,
     rules_dirs: tuple[Path, ...],
     no_builtin_rules: bool,
 ) -> int:
@@ -89,7 +97,7 @@ def report(
     """
     store = open_store(db)
     pack = load_pack(rules_dirs, builtin=not no_builtin_rules)
-    data = build_report(store, pack, report_clock(), clinic_ids, min_severity, title)
+    data = build_report(store, pack, report_clock(), clinic_ids, min_severity, title, only)
     for path in write_report(data, out, formats):
         click.echo(str(path))
     return EXIT_OK

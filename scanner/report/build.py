@@ -20,6 +20,7 @@ from scanner.report.models import (
     Changes,
     Claim,
     ClaimHistory,
+    ClaimReview,
     ClinicSection,
     NotFetched,
     Occurrence,
@@ -48,6 +49,7 @@ def build_report(
     clinic_ids: Iterable[str] = (),
     min_severity: str = "low",
     title: str = "Health claims on clinic websites",
+    only: str = "all",
 ) -> ReportData:
     wanted = set(clinic_ids)
     clinics = [c for c in store.clinics() if not wanted or c.id in wanted]
@@ -57,6 +59,9 @@ def build_report(
         sections.append(section)
         if run_id is not None:
             runs.append(store.run(run_id))
+    _add_history(store, sections)
+    if only != "all":
+        sections = [_only(s, only) for s in sections]
     summary = [_summary_row(s) for s in sections]
     scope = Scope(
         clinics=len(sections),
@@ -67,6 +72,7 @@ def build_report(
         rule_pack_version=pack.version,
         rule_pack_sha256=pack.sha256,
         min_severity=min_severity,
+        only=only,
     )
     rules = [
         RuleEntry(id=r.id, category=r.category, severity=r.severity, message=r.message,
@@ -74,7 +80,6 @@ def build_report(
         for r in sorted(pack.rules.values(), key=lambda r: (CATEGORIES.index(r.category), r.id))
     ]  # fmt: skip
     categories = [c for c in CATEGORIES if any(row.by_category.get(c) for row in summary)]
-    _add_history(store, sections)
     return ReportData(
         title=title,
         generated_at=now,
@@ -214,8 +219,16 @@ def _claim(
 
 
 def _add_history(store: Store, sections: list[ClinicSection]) -> None:
-    """Each claim's stable id, status and the runs it was present in (claim history)."""
+    """Each claim's stable id, status and the runs it was present in (claim history), and
+    the reviewers' verdict with its audit log."""
     records = {(c.clinic, c.category, normalize_sentence(c.sentence)): c for c in store.claims()}
+    verdicts = store.verdicts()
+    logs: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for entry in store.verdict_log():
+        logs[entry.claim_id].append(
+            {"at": entry.at.isoformat().replace("+00:00", "Z"), "reviewer": entry.reviewer,
+             "from": entry.from_verdict, "to": entry.to_verdict, "note": entry.note}
+        )  # fmt: skip
     for section in sections:
         for claim in section.claims:
             record = records.get((section.id, claim.category, normalize_sentence(claim.sentence)))
@@ -227,6 +240,23 @@ def _add_history(store: Store, sections: list[ClinicSection]) -> None:
                     last_seen=record.last_seen,
                     runs=record.runs,
                 )
+                if (found := verdicts.get(record.id)) is not None:
+                    claim.review = ClaimReview(
+                        verdict=found.verdict, reviewer=found.reviewer, decided_at=found.decided_at,
+                        note=found.note, needs_review=found.needs_review, log=logs[record.id],
+                    )  # fmt: skip
+
+
+def _only(section: ClinicSection, only: str) -> ClinicSection:
+    """Keep the claims reviewers confirmed (only="confirmed") or have not decided ("open")."""
+
+    def verdict(claim: Claim) -> str:
+        return claim.review.verdict if claim.review and not claim.review.needs_review else "open"
+
+    kept = [c for c in section.claims if verdict(c) == only]
+    return section.model_copy(
+        update={"claims": kept, "counts": dict(Counter(c.category for c in kept))}
+    )
 
 
 def _changes(store: Store, wanted: set[str]) -> Changes | None:

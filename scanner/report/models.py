@@ -26,6 +26,7 @@ class Scope(Model):
     rule_pack_version: str
     rule_pack_sha256: str
     min_severity: str
+    only: str = Field(default="all", description="all, confirmed or open (by reviewers' verdicts).")
 
 
 class Occurrence(Model):
@@ -50,6 +51,17 @@ class ClaimHistory(Model):
     runs: list[int] = Field(description="The crawl runs the claim was present in.")
 
 
+class ClaimReview(Model):
+    verdict: str
+    reviewer: str
+    decided_at: datetime
+    note: str
+    needs_review: bool = Field(description="Reworded since the verdict was given.")
+    log: list[dict[str, str]] = Field(
+        description="Every verdict change: at, reviewer, from, to, note."
+    )
+
+
 class Claim(Model):
     number: str = Field(description="The claim's number in this report, e.g. 2.3.")
     rule_id: str
@@ -69,6 +81,7 @@ class Claim(Model):
     rationale: str
     references: list[str]
     history: ClaimHistory | None = None
+    review: ClaimReview | None = None
 
 
 class Change(Model):

@@ -30,6 +30,7 @@ from scanner.store.database import create_store_engine, database_url, migrate
 from scanner.store.history import HistoryQueries
 from scanner.store.scans import FindingToSave, PageToScan, ScanQueries
 from scanner.store.schema import ClinicRow, FetchErrorRow, RunRow, SnapshotRow
+from scanner.store.verdicts import VerdictQueries
 
 __all__ = [
     "FindingToSave", "PageToScan", "PreviousPage", "Store", "StoredPage", "WarcRef",
@@ -76,7 +77,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(ScanQueries, HistoryQueries):
+class Store(ScanQueries, HistoryQueries, VerdictQueries):
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
         self.clock = clock  # every timestamp the store writes itself comes from here

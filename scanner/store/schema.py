@@ -241,3 +241,32 @@ class MetaRow(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class VerdictRow(Base):
+    """A reviewer's current verdict on a claim. Keyed by the claim's stable id, without a
+    foreign key: verdicts outlive any rebuild of the claim history."""
+
+    __tablename__ = "verdicts"
+
+    claim_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(20))  # open | confirmed | dismissed
+    note: Mapped[str] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime]
+    sentence: Mapped[str] = mapped_column(Text)  # the wording the verdict was given on
+
+
+class VerdictLogRow(Base):
+    """Every change of verdict: who, when, from what, to what, and why."""
+
+    __tablename__ = "verdict_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(String(16), index=True)
+    at: Mapped[datetime]
+    reviewer: Mapped[str] = mapped_column(Text)
+    from_verdict: Mapped[str] = mapped_column(String(20))
+    to_verdict: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text)
+    sentence: Mapped[str] = mapped_column(Text)

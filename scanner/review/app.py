@@ -1,0 +1,214 @@
+"""The reviewers' web app: a claims list, a page per claim, verdicts, archived evidence.
+
+    app = create_app(store, pack, evidence_roots=[...], token=None)
+
+Server-rendered Jinja2 (autoescaped, StrictUndefined); one small script for keyboard
+shortcuts. Every verdict is written with its audit entry in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from scanner.crawl.warc import read_record
+from scanner.detect.rules import RulePack
+from scanner.errors import StoreError
+from scanner.models import ClaimRecord, VerdictRecord, page_blocks
+from scanner.review.security import (
+    SANDBOX_POLICY,
+    SecurityMiddleware,
+    csrf_ok,
+    local_path,
+    new_secret,
+)
+from scanner.store import Store
+
+HERE = Path(__file__).parent
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+SORTS = {
+    "severity": lambda r: (SEVERITY_ORDER.get(r.claim.severity, 3), r.claim.clinic, r.claim.id),
+    "clinic": lambda r: (r.claim.clinic, SEVERITY_ORDER.get(r.claim.severity, 3), r.claim.id),
+    "status": lambda r: (r.claim.status, r.claim.clinic, r.claim.id),
+    "verdict": lambda r: (r.verdict_label, r.claim.clinic, r.claim.id),
+    "first_seen": lambda r: (r.claim.first_seen, r.claim.id),
+    "last_seen": lambda r: (r.claim.last_seen, r.claim.id),
+}
+FILTERS = ("clinic", "category", "severity", "status", "verdict")
+REVIEWER_COOKIE = "claimscan_reviewer"
+
+
+@dataclass(frozen=True)
+class Row:
+    claim: ClaimRecord
+    verdict: VerdictRecord | None
+
+    @property
+    def verdict_label(self) -> str:
+        if self.verdict is None:
+            return "open"
+        return "re-review" if self.verdict.needs_review else self.verdict.verdict
+
+
+def listing(store: Store, query: QueryParams) -> list[Row]:
+    """Claims filtered and sorted as the query asks."""
+    verdicts = store.verdicts()
+    rows = [Row(c, verdicts.get(c.id)) for c in store.claims()]
+    for name in FILTERS:
+        wanted = query.get(name)
+        if not wanted:
+            continue
+        if name == "verdict":
+            rows = [r for r in rows if r.verdict_label == wanted]
+        else:
+            rows = [r for r in rows if getattr(r.claim, name) == wanted]
+    return sorted(rows, key=SORTS.get(query.get("sort", "severity"), SORTS["severity"]))
+
+
+def create_app(
+    store: Store, pack: RulePack, evidence_roots: list[Path], token: str | None = None
+) -> Starlette:
+    secret = new_secret()
+    templates = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    templates.filters["utc"] = lambda m: m.strftime("%Y-%m-%d %H:%M UTC") if m else "—"
+    templates.filters["label"] = lambda s: str(s).replace("_", " ")
+    roots = [root.resolve() for root in evidence_roots]
+
+    def render(name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
+        html = templates.get_template(name).render(request=request, csrf=secret, **context)
+        return HTMLResponse(html, status)
+
+    def filter_query(query: QueryParams) -> str:
+        kept = {k: v for k, v in query.items() if k in (*FILTERS, "sort") and v}
+        return urlencode(kept)
+
+    async def claims_list(request: Request) -> Response:
+        rows = listing(store, request.query_params)
+        everything = store.claims()
+        options = {
+            "clinic": sorted({c.clinic for c in everything}),
+            "category": sorted({c.category for c in everything}),
+            "severity": ["high", "medium", "low"],
+            "status": ["new", "persisting", "changed", "removed", "not_checked"],
+            "verdict": ["open", "confirmed", "dismissed", "re-review"],
+        }
+        return render("list.html", request, rows=rows, options=options, query=request.query_params,
+                      sorts=list(SORTS), keep=filter_query(request.query_params))  # fmt: skip
+
+    async def claim_page(request: Request) -> Response:
+        claim_id = request.path_params["claim_id"]
+        rows = listing(store, request.query_params)
+        ids = [r.claim.id for r in rows]
+        matching = [c for c in store.claims() if c.id == claim_id]
+        if not matching:
+            return render("missing.html", request, status=404, what=f"claim {claim_id}")
+        claim = matching[0]
+        at = ids.index(claim_id) if claim_id in ids else -1
+        keep = filter_query(request.query_params)
+        suffix = f"?{keep}" if keep else ""
+        nxt = f"/claims/{ids[at + 1]}{suffix}" if 0 <= at < len(ids) - 1 else f"/{suffix}"
+        prev = f"/claims/{ids[at - 1]}{suffix}" if at > 0 else f"/{suffix}"
+        occurrences = store.claim_occurrences(claim_id)
+        return render(
+            "claim.html", request, claim=claim, verdict=store.verdicts().get(claim_id),
+            log=store.verdict_log(claim_id), occurrences=occurrences,
+            history=store.claim_history(claim_id), rule=pack.rules.get(claim.rule_id),
+            context=_context(store, occurrences[0]) if occurrences else None,
+            next_url=nxt, prev_url=prev, list_url=f"/{suffix}", position=at + 1, total=len(ids),
+            reviewer=request.cookies.get(REVIEWER_COOKIE, ""),
+        )  # fmt: skip
+
+    async def verdict(request: Request) -> Response:
+        claim_id = request.path_params["claim_id"]
+        form = await request.form()
+        if not csrf_ok(request, str(form.get("csrf", "")), secret):
+            return PlainTextResponse("refused: the form's CSRF token is missing or wrong", 403)
+        reviewer = str(form.get("reviewer", "")).strip()
+        try:
+            store.set_verdict(
+                claim_id, str(form.get("verdict", "")), str(form.get("note", "")), reviewer
+            )
+        except StoreError as exc:
+            return PlainTextResponse(f"refused: {exc}", 400)
+        target = local_path(str(form.get("next", "")), f"/claims/{claim_id}")
+        response = RedirectResponse(target, 303)
+        response.set_cookie(REVIEWER_COOKIE, reviewer, httponly=True, samesite="strict")
+        return response
+
+    async def evidence(request: Request) -> Response:
+        found = _evidence(store, request.path_params["snapshot_id"], roots)
+        if isinstance(found, Response):
+            return found
+        snapshot, headers, body = found
+        return render("evidence.html", request, snapshot=snapshot, headers=headers,
+                      source=body.decode("utf-8", errors="replace"))  # fmt: skip
+
+    async def evidence_render(request: Request) -> Response:
+        found = _evidence(store, request.path_params["snapshot_id"], roots)
+        if isinstance(found, Response):
+            return found
+        _, _, body = found
+        response = Response(body, media_type="text/html")
+        response.headers["content-security-policy"] = SANDBOX_POLICY
+        return response
+
+    routes = [
+        Route("/", claims_list),
+        Route("/claims/{claim_id:str}", claim_page),
+        Route("/claims/{claim_id:str}/verdict", verdict, methods=["POST"]),
+        Route("/evidence/{snapshot_id:int}", evidence),
+        Route("/evidence/{snapshot_id:int}/render", evidence_render),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(SecurityMiddleware, token=token)])
+
+
+def _context(store: Store, occurrence: Any) -> dict[str, str] | None:
+    """The block the claim was in, split around the sentence, for showing it in context."""
+    snapshot = store.snapshot(occurrence.snapshot_id)
+    for block in page_blocks(snapshot.title, snapshot.description, snapshot.blocks):
+        if block.locator == occurrence.block_locator and occurrence.sentence in block.text:
+            before, _, after = block.text.partition(occurrence.sentence)
+            return {"before": before, "sentence": occurrence.sentence, "after": after,
+                    "heading": block.heading or ""}  # fmt: skip
+    return None
+
+
+def _evidence(
+    store: Store, snapshot_id: int, roots: list[Path]
+) -> Response | tuple[Any, bytes, bytes]:
+    """The archived response of a snapshot, read only from WARC files inside the store's
+    evidence folders (a store that points elsewhere is refused)."""
+    try:
+        snapshot = store.snapshot(snapshot_id)
+        if snapshot.revisit_of is not None:  # a 304: show the response it refers to
+            snapshot = store.snapshot(snapshot.revisit_of)
+    except StoreError:
+        return PlainTextResponse(f"no snapshot {snapshot_id}", 404)
+    path = Path(snapshot.warc_file).resolve()
+    if not any(path.is_relative_to(root) for root in roots):
+        return PlainTextResponse(
+            "refused: that evidence file is outside the store's evidence folders", 403
+        )
+    if not path.is_file():
+        return PlainTextResponse("the evidence file is missing", 404)
+    record, body = read_record(str(path), snapshot.warc_offset)
+    headers = record.http_headers.to_bytes() if record.http_headers else b""
+    return snapshot, headers, body
