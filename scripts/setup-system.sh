@@ -3,6 +3,7 @@
 #   chromium       Debian's Chromium, driven by Playwright for the browser tests
 #                  (Playwright's own browser download is not used)
 #   pango, fonts   WeasyPrint's libraries, for PDF reports
+#   postgresql     a PostgreSQL server the tests start in a temporary folder (store by URL)
 # Needs root (as on CI); otherwise it says what is missing and the tests that need it skip.
 set -euo pipefail
 need=()
@@ -10,6 +11,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ldconfig -p | grep -q 'libpango-1.0.so' || need+=(libpango-1.0-0)
 ldconfig -p | grep -q 'libpangoft2-1.0.so' || need+=(libpangoft2-1.0-0)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

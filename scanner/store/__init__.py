@@ -99,6 +99,12 @@ class Store(ScanQueries, HistoryQueries, VerdictQueries):
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def session(self) -> Session:
         return self._sessions()
 
