@@ -95,6 +95,7 @@ def test_claims_carry_the_disclosures_near_them() -> None:
         "Exosomes relieve knee pain in clinical trials that are still ongoing.",
         "In mice, mesenchymal stem cells repaired damaged cartilage.",
         "In the laboratory, stem cells regenerate nerve tissue.",
+        "In our study, mesenchymal stem cells reduced knee pain in 30 participants.",
     ],
 )
 def test_research_framing_is_not_the_clinics_claim(text: str) -> None:
