@@ -220,6 +220,7 @@ class StoredFinding(BaseModel):
     """A finding as the store keeps it, with the page and evidence it came from."""
 
     id: int
+    scan_id: int
     kind: Literal["claim", "disclosure"]
     clinic_id: str
     snapshot_id: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from scanner.demo.server import FixtureServer
 from scanner.store import Store
 from scanner.store.lock import store_lock
 from scanner.store.schema import Base
-from tests.conftest import FAST, FIXTURES, claimscan
+from tests.conftest import FAST, FIXTURES, claimscan, spawn_claimscan
 from tests.servers import postgres_bin, postgres_server
 
 pytestmark = [
@@ -115,6 +116,46 @@ def test_a_second_writer_on_postgresql_is_turned_away(
     rescanned: dict, database: str, demo_clinics: Path
 ) -> None:
     with store_lock(database):
-        result = claimscan("scan", "--db", database)
+        result = claimscan("crawl", str(demo_clinics), "--db", database, *FAST)
     assert result.returncode == 75
     assert "another claimscan run is using this database" in result.stderr
+
+
+def findings_now(database: str) -> Counter[tuple[int, str | None, int, int, str]]:
+    with Store.open(database) as store:
+        return Counter(
+            (f.snapshot_id, f.rule_id, f.start, f.end, f.kind) for f in store.findings(None)
+        )
+
+
+def same_rules_new_hash(folder: Path, name: str) -> Path:
+    """A rules folder that adds nothing but changes the pack's hash: every page is due again."""
+    folder.mkdir(parents=True)
+    (folder / "pack.yaml").write_text(f"name: {name}\nversion: '1'\n")
+    return folder
+
+
+@pytest.mark.parametrize("how", ["two processes", "--workers 2"])
+def test_scans_at_once_split_the_pages_without_double_work(
+    rescanned: dict, database: str, tmp_path: Path, how: str
+) -> None:
+    before = findings_now(database)
+    extra = same_rules_new_hash(tmp_path / "rules", how.replace(" ", "-"))
+    command = ["scan", "--db", database, "--rules", str(extra)]
+    if how == "two processes":
+        scans = [spawn_claimscan(*command), spawn_claimscan(*command)]
+        results = [(s.wait(timeout=300), s.communicate()[1]) for s in scans]
+    else:
+        done = claimscan(*command, "--workers", "2")
+        results = [(done.returncode, done.stderr)]
+    assert [code for code, _ in results] == [0] * len(results), results
+    assert findings_now(database) == before  # every page once: no finding lost or doubled
+    with Store.open(database) as store:
+        [new_pack] = {s.rule_pack_sha256 for s in store.scans()[-len(results) :]}
+        assert store.snapshots_to_scan(new_pack) == []
+        per_page = Counter(f.snapshot_id for f in store.findings(None))
+        scans_of_page = {
+            snapshot: {f.scan_id for f in store.findings(None) if f.snapshot_id == snapshot}
+            for snapshot in per_page
+        }
+    assert all(len(ids) == 1 for ids in scans_of_page.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.engine import make_url
 
 from scanner.cli.check import no_builtin_option, rules_option
 from scanner.cli.common import db_option, err_console, open_store, setup_logging
@@ -20,7 +22,7 @@ from scanner.detect.scan import ScanSummary, run_scan
 from scanner.errors import EXIT_OK
 from scanner.models import StoredFinding
 from scanner.output import OutputFormat, inert, write_records
-from scanner.store import Store
+from scanner.store import Store, database_url
 from scanner.store.lock import store_lock
 
 log = logging.getLogger("scanner.scan")
@@ -51,7 +53,10 @@ def scan(db: str | None, rules_dirs: tuple[Path, ...], no_builtin_rules: bool, w
       claimscan scan --db study.db --workers 4 --rules my-rules/
     """
     setup_logging(live=sys.stderr.isatty(), verbose=0)
-    with store_lock(db):
+    # On PostgreSQL scans split the work row by row (several may run at once, on several
+    # machines); on SQLite one scan holds the store.
+    exclusive = make_url(database_url(db)).get_backend_name() != "postgresql"
+    with store_lock(db) if exclusive else nullcontext():
         store = open_store(db)
         summary = _scan_with_progress(store, rules_dirs, not no_builtin_rules, workers)
     if summary.scan_id is None:

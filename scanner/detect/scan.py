@@ -23,6 +23,7 @@ from scanner.detect.detector import Detector, PageResult
 from scanner.detect.packs import pack_for
 from scanner.history.reconcile import reconcile
 from scanner.store import FindingToSave, PageToScan, Store
+from scanner.store.lock import store_lock
 
 log = logging.getLogger(__name__)
 BATCH_PAGES = 100
@@ -53,6 +54,8 @@ def run_scan(
     is called after each batch (for progress displays)."""
     folders = tuple(str(Path(d).resolve()) for d in extra_rules)
     pack = pack_for(folders, builtin)
+    if store.engine.dialect.name == "postgresql":
+        return _claiming_scan(store, folders, builtin, workers, on_batch)
     todo = store.snapshots_to_scan(pack.sha256)
     started = time.monotonic()
     if not todo:
@@ -81,6 +84,108 @@ def run_scan(
     runs = tuple(reconcile(store, pack.sha256))
     seconds = time.monotonic() - started
     return ScanSummary(scan_id, pack.version, done, claims, disclosures, seconds, len(reused), runs)
+
+
+def _claiming_scan(
+    store: Store,
+    folders: tuple[str, ...],
+    builtin: bool,
+    workers: int,
+    on_batch: Callable[[int, int], None] | None,
+) -> ScanSummary:
+    """PostgreSQL: each process claims batches with FOR UPDATE SKIP LOCKED, so scans started
+    on several machines (or with --workers) split the pages without doing any twice."""
+    pack = pack_for(folders, builtin)
+    started = time.monotonic()
+    total = len(store.snapshots_to_scan(pack.sha256))
+    if total == 0:
+        with store_lock(
+            store.engine.url.render_as_string(hide_password=False), "history", wait=True
+        ):
+            runs = tuple(reconcile(store, pack.sha256))
+        return ScanSummary(None, pack.version, 0, 0, 0, 0.0, runs_reconciled=runs)
+    scan_id = store.create_scan(pack.sha256, pack.version, workers)
+    counts = Counts()
+    status = "interrupted"
+    try:
+        if workers <= 1:
+            detector = Detector([Path(f) for f in folders], builtin)
+
+            def progress(done: int) -> None:
+                if on_batch:
+                    on_batch(done, total)
+
+            counts = _claim_loop(store, scan_id, pack.sha256, detector, progress)
+        else:
+            url = store.engine.url.render_as_string(hide_password=False)
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_init_worker, initargs=(folders, builtin)
+            ) as pool:
+                futures = [
+                    pool.submit(_claim_loop_worker, url, scan_id, pack.sha256)
+                    for _ in range(workers)
+                ]
+                for future in futures:
+                    counts = counts + future.result()
+            if on_batch:
+                on_batch(counts.pages + counts.reused, total)
+        status = "completed"
+    finally:
+        store.finish_scan(scan_id, status, counts.pages, counts.claims + counts.disclosures)
+    with store_lock(store.engine.url.render_as_string(hide_password=False), "history", wait=True):
+        runs = tuple(reconcile(store, pack.sha256))
+    seconds = time.monotonic() - started
+    return ScanSummary(scan_id, pack.version, counts.pages, counts.claims, counts.disclosures,
+                       seconds, counts.reused, runs)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Counts:
+    pages: int = 0
+    claims: int = 0
+    disclosures: int = 0
+    reused: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.pages + other.pages, self.claims + other.claims,
+                      self.disclosures + other.disclosures, self.reused + other.reused)  # fmt: skip
+
+
+def _claim_loop(
+    store: Store,
+    scan_id: int,
+    pack_sha256: str,
+    detector: Detector,
+    progress: Callable[[int], None],
+) -> Counts:
+    counts = Counts()
+    while True:
+        with store.claim_batch(scan_id, pack_sha256, BATCH_PAGES) as batch:
+            if batch is None:
+                return counts
+            results = detector.pages([[b.text for b in p.blocks] for p in batch.pages])
+            rows = [
+                (page, _rows(result)) for page, result in zip(batch.pages, results, strict=True)
+            ]
+            batch.save(rows)
+            found = [f for _, fs in rows for f in fs]
+            counts = counts + Counts(
+                len(batch.pages),
+                sum(f.kind == "claim" for f in found),
+                sum(f.kind == "disclosure" for f in found),
+                batch.reused,
+            )
+        progress(counts.pages + counts.reused)
+
+
+def _claim_loop_worker(url: str, scan_id: int, pack_sha256: str) -> Counts:
+    assert _worker_detector is not None
+    store = Store.open(url)
+    try:
+        return _claim_loop(store, scan_id, pack_sha256, _worker_detector, lambda _done: None)
+    finally:
+        store.close()
 
 
 def _detect(

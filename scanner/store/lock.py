@@ -23,23 +23,25 @@ from scanner.store.database import database_url
 
 
 @contextmanager
-def store_lock(path_or_url: str | None) -> Iterator[None]:
+def store_lock(path_or_url: str | None, name: str = "store", wait: bool = False) -> Iterator[None]:
+    """Hold the store's lock `name`; `wait` blocks until it is free instead of refusing."""
     url = make_url(database_url(path_or_url))
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        with _file_lock(Path(f"{url.database}.lock"), str(url.database)):
+        suffix = ".lock" if name == "store" else f".{name}.lock"
+        with _file_lock(Path(f"{url.database}{suffix}"), str(url.database), wait):
             yield
     elif url.get_backend_name() == "postgresql":
-        with _advisory_lock(url.render_as_string(hide_password=False)):
+        with _advisory_lock(url.render_as_string(hide_password=False), name, wait):
             yield
     else:
         yield
 
 
 @contextmanager
-def _file_lock(path: Path, store: str) -> Iterator[None]:
+def _file_lock(path: Path, store: str, wait: bool) -> Iterator[None]:
     with path.open("a+") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
@@ -60,21 +62,26 @@ def _file_lock(path: Path, store: str) -> Iterator[None]:
 
 
 @contextmanager
-def _advisory_lock(url: str) -> Iterator[None]:
-    key = int.from_bytes(
-        hashlib.sha256(f"claimscan:{url}".encode()).digest()[:8], "big", signed=True
-    )
+def _advisory_lock(url: str, name: str, wait: bool) -> Iterator[None]:
+    digest = hashlib.sha256(f"claimscan:{name}:{url}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            got = connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
-            ).scalar()
-            if not got:
-                raise StoreLocked("another claimscan run is using this database; this one stops")
+            if wait:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            else:
+                got = connection.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
+                ).scalar()
+                if not got:
+                    raise StoreLocked(
+                        "another claimscan run is using this database; this one stops"
+                    )
             try:
                 yield
             finally:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
     finally:
         engine.dispose()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -17,6 +19,15 @@ from scanner.store.schema import FindingRow, ScanRow, SnapshotRow
 class PageToScan:
     snapshot_id: int
     blocks: list[TextBlock]  # title, meta description, then the body's blocks
+
+
+@dataclass(frozen=True)
+class ClaimedBatch:
+    """Pages claimed by one scanner: scan `pages`, then `save` their findings."""
+
+    pages: list[PageToScan]
+    reused: int
+    save: Callable[[Iterable[tuple[PageToScan, list[FindingToSave]]]], int]
 
 
 @dataclass(frozen=True)
@@ -77,25 +88,42 @@ class ScanQueries:
 
     def snapshots_to_scan(self, pack_sha256: str) -> list[int]:
         """Pages (2xx snapshots, and 304 revisits of them) this rule pack has not scanned."""
-        query = (
-            select(SnapshotRow.id)
-            .where((SnapshotRow.status.between(200, 299)) | (SnapshotRow.revisit_of.is_not(None)))
-            .where((SnapshotRow.scanned_with.is_(None)) | (SnapshotRow.scanned_with != pack_sha256))
-            .order_by(SnapshotRow.id)
-        )
+        query = select(SnapshotRow.id).where(_unscanned(pack_sha256)).order_by(SnapshotRow.id)
         with self.session() as session:
             return list(session.scalars(query))
 
     def pages_to_scan(self, snapshot_ids: Sequence[int]) -> list[PageToScan]:
-        query = select(
-            SnapshotRow.id, SnapshotRow.title, SnapshotRow.description, SnapshotRow.blocks
-        ).where(SnapshotRow.id.in_(snapshot_ids))
-        pages = []
         with self.session() as session:
-            for snapshot_id, title, description, blocks in session.execute(query):
-                body = [TextBlock.model_validate(b) for b in blocks]
-                pages.append(PageToScan(snapshot_id, page_blocks(title, description, body)))
-        return sorted(pages, key=lambda p: p.snapshot_id)
+            return _pages(session, snapshot_ids)
+
+    @contextmanager
+    def claim_batch(
+        self, scan_id: int, pack_sha256: str, size: int
+    ) -> Iterator[ClaimedBatch | None]:
+        """PostgreSQL: lock up to `size` pages this rule pack has not scanned, skipping rows
+        other scanners hold (FOR UPDATE SKIP LOCKED), until the block ends. Unchanged pages
+        take their earlier findings at once; `batch.save` writes the rest, in the same
+        transaction. None when no page is left to claim."""
+        with self.session() as session, session.begin():
+            ids = list(
+                session.scalars(
+                    select(SnapshotRow.id)
+                    .where(_unscanned(pack_sha256))
+                    .order_by(SnapshotRow.id)
+                    .limit(size)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if not ids:
+                yield None
+                return
+            reused = set(_reuse(session, scan_id, pack_sha256, ids))
+            pages = _pages(session, [i for i in ids if i not in reused])
+
+            def save(rows: Iterable[tuple[PageToScan, list[FindingToSave]]]) -> int:
+                return _save(session, scan_id, pack_sha256, rows)
+
+            yield ClaimedBatch(pages, len(reused), save)
 
     def save_findings(
         self,
@@ -104,87 +132,16 @@ class ScanQueries:
         pages: Iterable[tuple[PageToScan, list[FindingToSave]]],
     ) -> int:
         """Replace the findings of these pages with a rule pack's, in one transaction."""
-        count = 0
         with self.session() as session, session.begin():
-            for page, findings in pages:
-                session.execute(
-                    delete(FindingRow).where(FindingRow.snapshot_id == page.snapshot_id)
-                )
-                for finding in findings:
-                    block = page.blocks[finding.block]
-                    session.add(
-                        FindingRow(
-                            snapshot_id=page.snapshot_id,
-                            scan_id=scan_id,
-                            rule_pack_sha256=pack_sha256,
-                            kind=finding.kind,
-                            rule_id=finding.rule_id,
-                            category=finding.category,
-                            severity=finding.severity,
-                            strength=finding.strength,
-                            text=finding.text,
-                            sentence=finding.sentence,
-                            block_index=finding.block,
-                            block_tag=block.tag,
-                            block_locator=block.locator,
-                            heading=block.heading,
-                            start=finding.start,
-                            end=finding.end,
-                            sentence_start=finding.sentence_start,
-                            cues=list(finding.cues),
-                            disclosures=list(finding.disclosures),
-                        )
-                    )
-                    count += 1
-                session.execute(
-                    update(SnapshotRow)
-                    .where(SnapshotRow.id == page.snapshot_id)
-                    .values(scanned_with=pack_sha256)
-                )
-        return count
+            return _save(session, scan_id, pack_sha256, pages)
 
     def reuse_findings(
         self, scan_id: int, pack_sha256: str, snapshot_ids: Sequence[int]
     ) -> list[int]:
         """Give pages whose body is unchanged (same URL, same SHA-256 as a page this rule pack
         already scanned) that page's findings, without scanning; return the pages served."""
-        reused = []
         with self.session() as session, session.begin():
-            targets = session.execute(
-                select(SnapshotRow.id, SnapshotRow.url, SnapshotRow.sha256).where(
-                    SnapshotRow.id.in_(snapshot_ids)
-                )
-            ).all()
-            donors: dict[tuple[str, str], int] = {}
-            query = select(SnapshotRow.id, SnapshotRow.url, SnapshotRow.sha256).where(
-                SnapshotRow.scanned_with == pack_sha256,
-                SnapshotRow.sha256.in_({sha for _, _, sha in targets}),
-            )
-            for donor_id, url, sha in session.execute(query):
-                donors[(url, sha)] = max(donor_id, donors.get((url, sha), 0))
-            for snapshot_id, url, sha in targets:
-                donor = donors.get((url, sha))
-                if donor is None or donor == snapshot_id:
-                    continue
-                session.execute(delete(FindingRow).where(FindingRow.snapshot_id == snapshot_id))
-                for row in session.scalars(
-                    select(FindingRow).where(FindingRow.snapshot_id == donor)
-                ):
-                    copy = {
-                        c.key: getattr(row, c.key)
-                        for c in FindingRow.__table__.columns
-                        if c.key != "id"
-                    }
-                    session.add(
-                        FindingRow(**{**copy, "snapshot_id": snapshot_id, "scan_id": scan_id})
-                    )
-                session.execute(
-                    update(SnapshotRow)
-                    .where(SnapshotRow.id == snapshot_id)
-                    .values(scanned_with=pack_sha256)
-                )
-                reused.append(snapshot_id)
-        return reused
+            return _reuse(session, scan_id, pack_sha256, snapshot_ids)
 
     def findings(
         self, kind: str | None = "claim", clinic_ids: Iterable[str] = ()
@@ -207,6 +164,7 @@ class ScanQueries:
             for finding, snapshot in session.execute(query):
                 yield StoredFinding(
                     id=finding.id,
+                    scan_id=finding.scan_id,
                     kind=finding.kind,
                     clinic_id=snapshot.clinic_id,
                     snapshot_id=snapshot.id,
@@ -231,3 +189,101 @@ class ScanQueries:
                     cues=finding.cues,
                     disclosures=finding.disclosures,
                 )
+
+
+def _unscanned(pack_sha256: str) -> Any:
+    """Pages (2xx snapshots, and 304 revisits of them) a rule pack has not scanned."""
+    return ((SnapshotRow.status.between(200, 299)) | (SnapshotRow.revisit_of.is_not(None))) & (
+        (SnapshotRow.scanned_with.is_(None)) | (SnapshotRow.scanned_with != pack_sha256)
+    )
+
+
+def _pages(session: Session, snapshot_ids: Sequence[int]) -> list[PageToScan]:
+    query = select(
+        SnapshotRow.id, SnapshotRow.title, SnapshotRow.description, SnapshotRow.blocks
+    ).where(SnapshotRow.id.in_(snapshot_ids))
+    pages = []
+    for snapshot_id, title, description, blocks in session.execute(query):
+        body = [TextBlock.model_validate(b) for b in blocks]
+        pages.append(PageToScan(snapshot_id, page_blocks(title, description, body)))
+    return sorted(pages, key=lambda p: p.snapshot_id)
+
+
+def _save(
+    session: Session,
+    scan_id: int,
+    pack_sha256: str,
+    pages: Iterable[tuple[PageToScan, list[FindingToSave]]],
+) -> int:
+    """Replace pages' findings with a rule pack's, and mark them scanned by it."""
+    count = 0
+    for page, findings in pages:
+        session.execute(delete(FindingRow).where(FindingRow.snapshot_id == page.snapshot_id))
+        for finding in findings:
+            block = page.blocks[finding.block]
+            session.add(
+                FindingRow(
+                    snapshot_id=page.snapshot_id,
+                    scan_id=scan_id,
+                    rule_pack_sha256=pack_sha256,
+                    kind=finding.kind,
+                    rule_id=finding.rule_id,
+                    category=finding.category,
+                    severity=finding.severity,
+                    strength=finding.strength,
+                    text=finding.text,
+                    sentence=finding.sentence,
+                    block_index=finding.block,
+                    block_tag=block.tag,
+                    block_locator=block.locator,
+                    heading=block.heading,
+                    start=finding.start,
+                    end=finding.end,
+                    sentence_start=finding.sentence_start,
+                    cues=list(finding.cues),
+                    disclosures=list(finding.disclosures),
+                )
+            )
+            count += 1
+        session.execute(
+            update(SnapshotRow)
+            .where(SnapshotRow.id == page.snapshot_id)
+            .values(scanned_with=pack_sha256)
+        )
+    return count
+
+
+def _reuse(
+    session: Session, scan_id: int, pack_sha256: str, snapshot_ids: Sequence[int]
+) -> list[int]:
+    """Copy findings to pages whose body is the same (URL and SHA-256) as a page the rule
+    pack already scanned; return the pages served."""
+    targets = session.execute(
+        select(SnapshotRow.id, SnapshotRow.url, SnapshotRow.sha256).where(
+            SnapshotRow.id.in_(snapshot_ids)
+        )
+    ).all()
+    donors: dict[tuple[str, str], int] = {}
+    query = select(SnapshotRow.id, SnapshotRow.url, SnapshotRow.sha256).where(
+        SnapshotRow.scanned_with == pack_sha256,
+        SnapshotRow.sha256.in_({sha for _, _, sha in targets}),
+    )
+    for donor_id, url, sha in session.execute(query):
+        donors[(url, sha)] = max(donor_id, donors.get((url, sha), 0))
+    reused = []
+    for snapshot_id, url, sha in targets:
+        donor = donors.get((url, sha))
+        if donor is None or donor == snapshot_id:
+            continue
+        session.execute(delete(FindingRow).where(FindingRow.snapshot_id == snapshot_id))
+        columns = [c.key for c in FindingRow.__table__.columns if c.key != "id"]
+        for row in session.scalars(select(FindingRow).where(FindingRow.snapshot_id == donor)):
+            copy = {name: getattr(row, name) for name in columns}
+            session.add(FindingRow(**{**copy, "snapshot_id": snapshot_id, "scan_id": scan_id}))
+        session.execute(
+            update(SnapshotRow)
+            .where(SnapshotRow.id == snapshot_id)
+            .values(scanned_with=pack_sha256)
+        )
+        reused.append(snapshot_id)
+    return reused
