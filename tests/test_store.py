@@ -84,7 +84,7 @@ def test_a_store_made_by_the_first_version_is_upgraded_and_keeps_its_data(tmp_pa
             )
         )
     store = Store.open(str(path))
-    assert store.clinic_names() == {"old": "Old Clinic"}
+    assert {c.id: c.name for c in store.clinics()} == {"old": "Old Clinic"}
     with store.engine.connect() as connection:
         head = MigrationContext.configure(connection).get_current_revision()
     assert head is not None

@@ -13,11 +13,11 @@ from rich.text import Text
 
 from scanner.cli.common import err_console
 from scanner.detect.detector import Detector, Finding, PageResult
+from scanner.detect.rules import SEVERITY_RANK
 from scanner.detect.sources import Block, Source, load_source
 from scanner.errors import EXIT_FAILURE, EXIT_OK
 from scanner.output import inert
 
-SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
 FAIL_ON = {"any": 1, "low": 1, "medium": 2, "high": 3, "none": 99}
 
 rules_option = click.option(

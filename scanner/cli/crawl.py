@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from scanner.cli.common import db_option, default_evidence_dir, err_console, setup_logging
-from scanner.clinics import load_clinics
+from scanner.clinics import ClinicList, load_clinics
 from scanner.crawl.progress import ProgressMode
 from scanner.crawl.runner import CrawlResult, run_crawl
 from scanner.errors import EXIT_INTERRUPTED, EXIT_OK
@@ -134,8 +134,9 @@ class CrawlArgs:
         return cls(options, kw["evidence_dir"], kw["fresh"], mode, kw["verbose"])
 
 
-def crawl_into(store: Store, db: str | None, clinics: Path, args: CrawlArgs) -> CrawlResult:
-    clinic_list = load_clinics(clinics)
+def crawl_into(
+    store: Store, db: str | None, clinic_list: ClinicList, args: CrawlArgs
+) -> CrawlResult:
     for warning in clinic_list.warnings:
         err_console.print(f"warning: {warning}", markup=False, highlight=False)
     setup_logging(live=args.mode == "live", verbose=args.verbose)
@@ -170,12 +171,12 @@ def crawl(clinics: Path, db: str | None, **kw: Any) -> int:
     Example:
       claimscan crawl clinics.csv --db study.db --max-pages 100
     """
-    load_clinics(clinics)  # a bad list stops before the store is touched
+    clinic_list = load_clinics(clinics)  # a bad list stops before the store is touched
     args = CrawlArgs.from_cli(**kw)
     with store_lock(db):
         store = Store.open(db)
         try:
-            result = crawl_into(store, db, clinics, args)
+            result = crawl_into(store, db, clinic_list, args)
         finally:
             store.close()
     return EXIT_OK if result.completed else EXIT_INTERRUPTED

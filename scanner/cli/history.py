@@ -70,12 +70,12 @@ def rescan(
     Example (weekly, from cron):
       claimscan rescan clinics.csv --db /data/study.db --fail-on changed
     """
-    load_clinics(clinics)  # a bad list stops before the store is touched
+    clinic_list = load_clinics(clinics)  # a bad list stops before the store is touched
     args = CrawlArgs.from_cli(conditional=True, **kw)
     with store_lock(db):
         store = Store.open(db)
         try:
-            result = crawl_into(store, db, clinics, args)
+            result = crawl_into(store, db, clinic_list, args)
             if not result.completed:
                 return EXIT_INTERRUPTED
             summary = run_scan(store, rules_dirs, not no_builtin_rules, workers)

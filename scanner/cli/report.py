@@ -10,9 +10,9 @@ import click
 
 from scanner.cli.check import no_builtin_option, rules_option
 from scanner.cli.common import db_option, open_store
-from scanner.detect.rules import load_pack
+from scanner.detect.rules import SEVERITIES, load_pack
 from scanner.errors import EXIT_OK
-from scanner.report.build import SEVERITIES, build_report
+from scanner.report.build import build_report
 from scanner.report.render import FORMATS, write_report
 
 

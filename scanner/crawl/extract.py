@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
-from scrapy.http import HtmlResponse, TextResponse
+from scrapy.http import TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.utils.response import get_base_url
 from w3lib.encoding import html_to_unicode
@@ -207,8 +207,3 @@ def clean_url(url: str) -> str | None:
     if Path(parts.path).suffix.lower() in SKIPPED_EXTENSIONS:
         return None
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
-
-
-def response_from_file(path: Path, url: str | None = None) -> HtmlResponse:
-    """An HtmlResponse for a saved HTML file, decoded as the crawler would decode it."""
-    return HtmlResponse(url=url or path.resolve().as_uri(), body=path.read_bytes())

@@ -28,7 +28,7 @@ from spacy.util import filter_spans
 
 from scanner.detect.claim_matcher import MATCHES
 from scanner.detect.packs import PACK_CONFIG, pack_for
-from scanner.detect.rules import ClaimRule, RulePack
+from scanner.detect.rules import SEVERITY_RANK, ClaimRule, RulePack
 
 CLAIMS = "claims"
 DISCLOSURES = "disclosures"
@@ -46,7 +46,6 @@ NEUTRAL_AFTER_HOW = frozenset((
 ))  # fmt: skip
 SUPPRESSING = ("negation", "attribution", "research", "regulatory", "description")
 LOWER_SEVERITY = {"high": "medium", "medium": "low", "low": "low"}
-SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 CATEGORY_ORDER = (
     "cure", "regeneration", "safety", "approval", "success_rate", "comparative", "testimonial",
     "efficacy",

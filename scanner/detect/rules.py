@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -29,6 +29,9 @@ Category = Literal[
     "comparative",
 ]  # fmt: skip
 Severity = Literal["high", "medium", "low"]
+CATEGORIES: tuple[str, ...] = get_args(Category)
+SEVERITIES: tuple[str, ...] = get_args(Severity)  # worst first
+SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 ContextCategory = Literal[
     "negation", "attribution", "research", "regulatory", "description", "hedge", "disclosure",
     "pseudo", "terminate",

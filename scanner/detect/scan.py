@@ -21,6 +21,7 @@ from pathlib import Path
 
 from scanner.detect.detector import Detector, PageResult
 from scanner.detect.packs import pack_for
+from scanner.detect.rules import RulePack
 from scanner.history.reconcile import reconcile
 from scanner.store import FindingToSave, PageToScan, Store
 from scanner.store.lock import store_lock
@@ -67,23 +68,19 @@ def run_scan(
         reused.update(store.reuse_findings(scan_id, pack.sha256, todo[i : i + 1000]))
     todo = [snapshot_id for snapshot_id in todo if snapshot_id not in reused]
     batches = [todo[i : i + BATCH_PAGES] for i in range(0, len(todo), BATCH_PAGES)]
-    claims = disclosures = done = 0
+    counts = Counts(reused=len(reused))
     status = "interrupted"
     try:
         for pages, results in _detect(store, batches, folders, builtin, workers):
             rows = [(page, _rows(result)) for page, result in zip(pages, results, strict=True)]
             store.save_findings(scan_id, pack.sha256, rows)
-            claims += sum(1 for _, found in rows for f in found if f.kind == "claim")
-            disclosures += sum(1 for _, found in rows for f in found if f.kind == "disclosure")
-            done += len(pages)
+            counts = counts + Counts.of(rows)
             if on_batch:
-                on_batch(done, len(todo))
+                on_batch(counts.pages, len(todo))
         status = "completed"
     finally:
-        store.finish_scan(scan_id, status, done, claims + disclosures)
-    runs = tuple(reconcile(store, pack.sha256))
-    seconds = time.monotonic() - started
-    return ScanSummary(scan_id, pack.version, done, claims, disclosures, seconds, len(reused), runs)
+        store.finish_scan(scan_id, status, counts.pages, counts.claims + counts.disclosures)
+    return _summary(store, scan_id, pack, counts, started)
 
 
 def _claiming_scan(
@@ -134,10 +131,7 @@ def _claiming_scan(
     finally:
         store.finish_scan(scan_id, status, counts.pages, counts.claims + counts.disclosures)
     with store_lock(store.engine.url.render_as_string(hide_password=False), "history", wait=True):
-        runs = tuple(reconcile(store, pack.sha256))
-    seconds = time.monotonic() - started
-    return ScanSummary(scan_id, pack.version, counts.pages, counts.claims, counts.disclosures,
-                       seconds, counts.reused, runs)  # fmt: skip
+        return _summary(store, scan_id, pack, counts, started)
 
 
 @dataclass(frozen=True)
@@ -147,9 +141,25 @@ class Counts:
     disclosures: int = 0
     reused: int = 0
 
+    @classmethod
+    def of(cls, rows: list[tuple[PageToScan, list[FindingToSave]]], reused: int = 0) -> Counts:
+        """What a batch of scanned pages found."""
+        found = [f for _, fs in rows for f in fs]
+        claims = sum(f.kind == "claim" for f in found)
+        return cls(len(rows), claims, len(found) - claims, reused)
+
     def __add__(self, other: Counts) -> Counts:
         return Counts(self.pages + other.pages, self.claims + other.claims,
                       self.disclosures + other.disclosures, self.reused + other.reused)  # fmt: skip
+
+
+def _summary(
+    store: Store, scan_id: int, pack: RulePack, counts: Counts, started: float
+) -> ScanSummary:
+    """Bring the claim history up to date and say what the scan did."""
+    runs = tuple(reconcile(store, pack.sha256))
+    return ScanSummary(scan_id, pack.version, counts.pages, counts.claims, counts.disclosures,
+                       time.monotonic() - started, counts.reused, runs)  # fmt: skip
 
 
 def _claim_loop(
@@ -169,13 +179,7 @@ def _claim_loop(
                 (page, _rows(result)) for page, result in zip(batch.pages, results, strict=True)
             ]
             batch.save(rows)
-            found = [f for _, fs in rows for f in fs]
-            counts = counts + Counts(
-                len(batch.pages),
-                sum(f.kind == "claim" for f in found),
-                sum(f.kind == "disclosure" for f in found),
-                batch.reused,
-            )
+            counts = counts + Counts.of(rows, batch.reused)
         progress(counts.pages + counts.reused)
 
 

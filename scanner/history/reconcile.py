@@ -17,6 +17,7 @@ The history is rebuilt from the first run when the rule pack changes (findings c
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
@@ -82,12 +83,13 @@ def _reconcile_run(session: Session, run_id: int) -> None:
     every = {c.id: c for c in session.scalars(select(ClaimRow))}
     last_places = _last_places(session, alive.values())
     matched: set[str] = set()
+    still_said = set(seen)  # (clinic, category, normalised sentence) said in this run
     for group in sorted(seen.values(), key=lambda g: (g.clinic_id, g.normalized)):
         finding, snapshot = group.first
         key = claim_key(group.clinic_id, group.category, finding.sentence)
         claim, status, before = every.get(key), "persisting", None
         if claim is None:
-            claim = _moved_in_place(group, alive, last_places, matched, seen)
+            claim = _moved_in_place(group, alive, last_places, matched, still_said)
             if claim is not None:
                 status, before = "changed", claim.sentence
         elif claim.status == "removed":
@@ -135,10 +137,10 @@ def _seen_in(session: Session, run_id: int) -> dict[tuple[str, str, str], Seen]:
     return groups
 
 
-def _last_places(session: Session, claims: object) -> dict[str, set[tuple[str, str]]]:
+def _last_places(session: Session, claims: Iterable[ClaimRow]) -> dict[str, set[tuple[str, str]]]:
     """Where each alive claim was seen in the last run that saw it."""
     places: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    last_run = {c.id: c.last_seen_run for c in claims}  # type: ignore[attr-defined]
+    last_run = {c.id: c.last_seen_run for c in claims}
     if not last_run:
         return places
     query = select(ClaimOccurrenceRow).where(ClaimOccurrenceRow.claim_id.in_(list(last_run)))
@@ -153,12 +155,11 @@ def _moved_in_place(
     alive: dict[str, ClaimRow],
     last_places: dict[str, set[tuple[str, str]]],
     matched: set[str],
-    seen: dict[tuple[str, str, str], Seen],
+    still_said: set[tuple[str, str, str]],
 ) -> ClaimRow | None:
     """An alive claim of the clinic, not seen under its own words in this run, that stood
     where this text stands (same page, same block): the same claim, reworded."""
     here = group.places()
-    still_said = {(g.clinic_id, g.category, g.normalized) for g in seen.values()}
     candidates = [
         c for c in alive.values()
         if c.clinic_id == group.clinic_id and c.id not in matched

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from scanner.detect.rules import RulePack
+from scanner.detect.rules import CATEGORIES, SEVERITIES, SEVERITY_RANK, RulePack
 from scanner.history.diff import DiffItem, diff
 from scanner.identity import claim_key, normalize_sentence
 from scanner.models import Clinic, PageSnapshot, StoredFinding, page_blocks
@@ -32,12 +32,6 @@ from scanner.report.models import (
 )
 from scanner.store import Store
 
-SEVERITIES = ("high", "medium", "low")
-SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
-CATEGORIES = (
-    "efficacy", "regeneration", "cure", "safety", "approval", "success_rate", "testimonial",
-    "comparative",
-)  # fmt: skip
 CONTEXT_CHARS = 280
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6", "title"}
 

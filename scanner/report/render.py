@@ -17,9 +17,9 @@ from typing import Any
 import jsonschema
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from scanner.detect.rules import SEVERITIES
 from scanner.errors import ClaimscanError
 from scanner.output import csv_cell, iso
-from scanner.report.build import SEVERITIES
 from scanner.report.models import Bar, Chart, ChartRow, HtmlContext, ReportData
 from scanner.resources import data_dir
 

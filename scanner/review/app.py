@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from scanner.crawl.warc import read_record
-from scanner.detect.rules import RulePack
+from scanner.detect.rules import SEVERITY_RANK, RulePack
 from scanner.errors import StoreError
 from scanner.models import ClaimRecord, VerdictRecord, page_blocks
 from scanner.review.security import (
@@ -36,10 +36,9 @@ from scanner.review.security import (
 from scanner.store import Store
 
 HERE = Path(__file__).parent
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 SORTS = {
-    "severity": lambda r: (SEVERITY_ORDER.get(r.claim.severity, 3), r.claim.clinic, r.claim.id),
-    "clinic": lambda r: (r.claim.clinic, SEVERITY_ORDER.get(r.claim.severity, 3), r.claim.id),
+    "severity": lambda r: (-SEVERITY_RANK.get(r.claim.severity, 0), r.claim.clinic, r.claim.id),
+    "clinic": lambda r: (r.claim.clinic, -SEVERITY_RANK.get(r.claim.severity, 0), r.claim.id),
     "status": lambda r: (r.claim.status, r.claim.clinic, r.claim.id),
     "verdict": lambda r: (r.verdict_label, r.claim.clinic, r.claim.id),
     "first_seen": lambda r: (r.claim.first_seen, r.claim.id),
@@ -61,10 +60,11 @@ class Row:
         return "re-review" if self.verdict.needs_review else self.verdict.verdict
 
 
-def listing(store: Store, query: QueryParams) -> list[Row]:
+def listing(
+    claims: list[ClaimRecord], verdicts: dict[str, VerdictRecord], query: QueryParams
+) -> list[Row]:
     """Claims filtered and sorted as the query asks."""
-    verdicts = store.verdicts()
-    rows = [Row(c, verdicts.get(c.id)) for c in store.claims()]
+    rows = [Row(c, verdicts.get(c.id)) for c in claims]
     for name in FILTERS:
         wanted = query.get(name)
         if not wanted:
@@ -100,8 +100,8 @@ def create_app(
         return urlencode(kept)
 
     async def claims_list(request: Request) -> Response:
-        rows = listing(store, request.query_params)
         everything = store.claims()
+        rows = listing(everything, store.verdicts(), request.query_params)
         options = {
             "clinic": sorted({c.clinic for c in everything}),
             "category": sorted({c.category for c in everything}),
@@ -114,12 +114,11 @@ def create_app(
 
     async def claim_page(request: Request) -> Response:
         claim_id = request.path_params["claim_id"]
-        rows = listing(store, request.query_params)
-        ids = [r.claim.id for r in rows]
-        matching = [c for c in store.claims() if c.id == claim_id]
-        if not matching:
+        everything, verdicts = store.claims(), store.verdicts()
+        ids = [r.claim.id for r in listing(everything, verdicts, request.query_params)]
+        claim = next((c for c in everything if c.id == claim_id), None)
+        if claim is None:
             return render("missing.html", request, status=404, what=f"claim {claim_id}")
-        claim = matching[0]
         at = ids.index(claim_id) if claim_id in ids else -1
         keep = filter_query(request.query_params)
         suffix = f"?{keep}" if keep else ""
@@ -127,7 +126,7 @@ def create_app(
         prev = f"/claims/{ids[at - 1]}{suffix}" if at > 0 else f"/{suffix}"
         occurrences = store.claim_occurrences(claim_id)
         return render(
-            "claim.html", request, claim=claim, verdict=store.verdicts().get(claim_id),
+            "claim.html", request, claim=claim, verdict=verdicts.get(claim_id),
             log=store.verdict_log(claim_id), occurrences=occurrences,
             history=store.claim_history(claim_id), rule=pack.rules.get(claim.rule_id),
             context=_context(store, occurrences[0]) if occurrences else None,

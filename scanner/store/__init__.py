@@ -99,10 +99,6 @@ class Store(PageQueries, ScanQueries, HistoryQueries, VerdictQueries):
                 for row in session.scalars(select(ClinicRow).order_by(ClinicRow.id))
             ]
 
-    def clinic_names(self) -> dict[str, str]:
-        with self.session() as session:
-            return {row[0]: row[1] for row in session.execute(select(ClinicRow.id, ClinicRow.name))}
-
     # -- runs ------------------------------------------------------------------------------
 
     def create_run(
