@@ -22,7 +22,7 @@ demo: $(STAMP)
 test: lint system
 	$(BIN)/pytest
 
-## system: Chromium (browser tests) and WeasyPrint's libraries, with apt where missing
+## system: Chromium, WeasyPrint's libraries, PostgreSQL and Redis, with apt where missing
 system:
 	bash scripts/setup-system.sh
 

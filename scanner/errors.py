@@ -35,6 +35,11 @@ class StoreError(ClaimscanError):
     """The store cannot be opened or does not hold what was asked for."""
 
 
+class DuplicatePage(StoreError):
+    """A run already holds a snapshot of this URL (a request taken up again after a worker
+    died between storing its page and saying so)."""
+
+
 class StoreLocked(ClaimscanError):
     """Another claimscan run is writing to the store."""
 

@@ -4,6 +4,7 @@
 #                  (Playwright's own browser download is not used)
 #   pango, fonts   WeasyPrint's libraries, for PDF reports
 #   postgresql     a PostgreSQL server the tests start in a temporary folder (store by URL)
+#   redis-server   a Redis server the tests start in a temporary folder (distributed crawl)
 # Needs root (as on CI); otherwise it says what is missing and the tests that need it skip.
 set -euo pipefail
 need=()
@@ -12,6 +13,7 @@ ldconfig -p | grep -q 'libpango-1.0.so' || need+=(libpango-1.0-0)
 ldconfig -p | grep -q 'libpangoft2-1.0.so' || need+=(libpangoft2-1.0-0)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

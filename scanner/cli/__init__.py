@@ -17,6 +17,7 @@ from scanner.cli.report import report
 from scanner.cli.review import review, verdict
 from scanner.cli.rules import rules
 from scanner.cli.scan import findings, scan
+from scanner.cli.worker import status, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -41,6 +42,12 @@ def cli() -> None:
       claimscan evidence 12           show the archived response of snapshot 12
       claimscan demo                  run the flow on bundled fixture sites
 
+    \b
+    Outgrown one machine? Queue the crawl in Redis and crawl it with workers:
+      claimscan crawl clinics.csv --redis redis://HOST/0 --db postgresql+psycopg://...
+      claimscan worker --redis ... --db ...   on each machine, as many as you like
+      claimscan status --redis ... --db ...   queued, in flight, workers, pages
+
     The store is a SQLite file (claimscan.db in the current folder) unless --db or
     $CLAIMSCAN_DB names another file or an SQLAlchemy URL.
 
@@ -53,7 +60,7 @@ def cli() -> None:
 
 for command in (
     crawl, scan, rescan, diff_command, claims, review, verdict, report, findings, check, rules,
-    pages, runs, evidence, demo,
+    pages, runs, evidence, demo, worker, status,
 ):  # fmt: skip
     cli.add_command(command)
 

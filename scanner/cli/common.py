@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 from rich.console import Console
@@ -29,6 +30,15 @@ err_console = Console(stderr=True)
 
 def open_store(db: str | None) -> Store:
     return Store.open(db)
+
+
+def hide_password(url: str) -> str:
+    """A URL fit to print: its password (if any) replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def default_evidence_dir(db: str | None) -> Path:

@@ -12,14 +12,21 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from scanner.cli.common import db_option, default_evidence_dir, err_console, setup_logging
+from scanner.cli.common import (
+    db_option,
+    default_evidence_dir,
+    err_console,
+    hide_password,
+    setup_logging,
+)
 from scanner.clinics import ClinicList, load_clinics
 from scanner.crawl.progress import ProgressMode
 from scanner.crawl.runner import CrawlResult, run_crawl
+from scanner.crawl.shared.coordinator import connect, enqueue_crawl, enqueue_fresh
 from scanner.errors import EXIT_INTERRUPTED, EXIT_OK
 from scanner.models import CrawlOptions
 from scanner.output import inert
-from scanner.store import Store
+from scanner.store import Store, database_url
 from scanner.store.lock import store_lock
 
 SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
@@ -148,11 +155,22 @@ def crawl_into(
     return result
 
 
+redis_option = click.option(
+    "--redis",
+    "redis_url",
+    envvar="CLAIMSCAN_REDIS",
+    metavar="URL",
+    help="Distributed crawl: queue the run in this Redis (redis://HOST:6379/0) for "
+    "`claimscan worker` processes to crawl. [env: CLAIMSCAN_REDIS]",
+)
+
+
 @click.command()
 @click.argument("clinics", type=click.Path(path_type=Path, dir_okay=False))
 @db_option
+@redis_option
 @crawl_options
-def crawl(clinics: Path, db: str | None, **kw: Any) -> int:
+def crawl(clinics: Path, db: str | None, redis_url: str | None, **kw: Any) -> int:
     """Crawl the websites of a clinic list into the store, with WARC evidence.
 
     CLINICS is a CSV file with a header row (columns name and url required; id, country,
@@ -167,12 +185,20 @@ def crawl(clinics: Path, db: str | None, **kw: Any) -> int:
     the run without fetching again what is stored. One run writes to a store at a time:
     a second exits with code 75.
 
+    With --redis, nothing is fetched here: the run is queued in Redis and crawled by
+    `claimscan worker` processes on any number of machines, sharing the store (use
+    PostgreSQL when they are on several machines). Run again, it reports the queued run.
+
     \b
-    Example:
+    Examples:
       claimscan crawl clinics.csv --db study.db --max-pages 100
+      claimscan crawl clinics.csv --redis redis://queue:6379/0 \\
+          --db postgresql+psycopg://claimscan@db/claimscan
     """
     clinic_list = load_clinics(clinics)  # a bad list stops before the store is touched
     args = CrawlArgs.from_cli(**kw)
+    if redis_url:
+        return queue_crawl(redis_url, db, clinic_list, args)
     with store_lock(db):
         store = Store.open(db)
         try:
@@ -180,6 +206,28 @@ def crawl(clinics: Path, db: str | None, **kw: Any) -> int:
         finally:
             store.close()
     return EXIT_OK if result.completed else EXIT_INTERRUPTED
+
+
+def queue_crawl(redis_url: str, db: str | None, clinic_list: ClinicList, args: CrawlArgs) -> int:
+    for warning in clinic_list.warnings:
+        err_console.print(f"warning: {warning}", markup=False, highlight=False)
+    server = connect(redis_url)
+    with Store.open(db) as store:
+        queue = enqueue_fresh if args.fresh else enqueue_crawl
+        queued = queue(server, store, clinic_list, args.options)
+    run = queued.run
+    if queued.already_queued:
+        message = f"run {run.id} of this clinic list is already queued ({run.status})"
+    else:
+        message = f"run {run.id} queued: {queued.clinics} clinics"
+    where = f"--redis {hide_password(redis_url)} --db {hide_password(database_url(db))}"
+    err_console.print(
+        f"{message}; start workers with:\n  claimscan worker {where}\n"
+        f"and follow them with:\n  claimscan status {where}",
+        markup=False,
+        highlight=False,
+    )
+    return EXIT_OK
 
 
 def print_summary(result: CrawlResult) -> None:

@@ -34,7 +34,6 @@ class ClinicBudgetMiddleware:
         frontier = spider.plan.frontiers[clinic_id]
         if request.meta.get("sitemap") or "retry_times" in request.meta:
             return None  # sitemaps are not pages; a retry was paid for the first time
-        if not frontier.has_budget():
+        if not spider.spend_budget(frontier):
             raise BudgetSpent(f"page budget of {frontier.options.max_pages} spent")
-        frontier.started += 1
         return None

@@ -13,6 +13,7 @@ from typing import Any, Self
 from scrapy.crawler import Crawler
 
 from scanner.crawl.spider import ClinicSpider
+from scanner.errors import DuplicatePage
 from scanner.models import FetchedPage, FetchFailure
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,13 @@ class StorePipeline:
                 warc, sha256 = plan.evidence.write_revisit(item, previous)
             else:
                 warc, sha256 = plan.evidence.write(item)
-            plan.store.add_page(plan.run_id, item, sha256, warc)
+            try:
+                plan.store.add_page(plan.run_id, item, sha256, warc)
+            except DuplicatePage as exc:
+                # Another worker (or a clinic sharing this site) stored it first; the
+                # WARC record written above stays as an unreferenced extra.
+                log.info("%s: not stored again: %s", item.clinic_id, exc)
+                return item
             frontier.pages += 1
             if self.crawler.stats:
                 self.crawler.stats.inc_value("claimscan/pages_stored")

@@ -45,6 +45,10 @@ class CrawlPlan:
 
 class ClinicSpider(Spider):
     name = "claimscan"
+    # One process: each frontier's own `seen` set deduplicates, so requests skip Scrapy's
+    # filter. The distributed worker (crawl/shared/) turns this on: a shared dupefilter
+    # in Redis is then the authority and the frontier's set only a cache.
+    shared_dedup = False
 
     def __init__(self, plan: CrawlPlan, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -74,7 +78,7 @@ class ClinicSpider(Spider):
             callback=self.parse_page,
             errback=self.on_error,
             priority=page.priority,
-            dont_filter=True,  # the frontier deduplicates, per clinic
+            dont_filter=not self.shared_dedup,
             meta={
                 "clinic_id": frontier.clinic.id,
                 "page_depth": page.depth,
@@ -85,6 +89,13 @@ class ClinicSpider(Spider):
                 "redirect_chain": chain,
             },
         )
+
+    def spend_budget(self, frontier: ClinicFrontier) -> bool:
+        """Pay for one page of the clinic's budget; False once it is spent."""
+        if not frontier.has_budget():
+            return False
+        frontier.started += 1
+        return True
 
     def follow_links(self, frontier: ClinicFrontier, links: Any, depth: int) -> Iterator[Request]:
         for link in links:

@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scanner.errors import StoreError
+from scanner.errors import DuplicatePage, StoreError
 from scanner.models import (
     FetchedPage,
     FetchErrorRecord,
@@ -64,8 +65,24 @@ class PageQueries:
         raise NotImplementedError
 
     def add_page(self, run_id: int, page: FetchedPage, sha256: str, warc: WarcRef) -> int:
-        if page.revisit_of is not None:
-            return self._add_revisit(run_id, page, warc)
+        """Store a snapshot; DuplicatePage if the run has one of this URL already."""
+        try:
+            if page.revisit_of is not None:
+                return self._add_revisit(run_id, page, warc)
+            return self._add_snapshot(run_id, page, sha256, warc)
+        except IntegrityError as exc:
+            if self._has_snapshot(run_id, page.url):
+                raise DuplicatePage(f"run {run_id} already holds {page.url}") from exc
+            raise
+
+    def _has_snapshot(self, run_id: int, url: str) -> bool:
+        with self.session() as session:
+            query = select(SnapshotRow.id).where(
+                SnapshotRow.run_id == run_id, SnapshotRow.url == url
+            )
+            return session.scalar(query) is not None
+
+    def _add_snapshot(self, run_id: int, page: FetchedPage, sha256: str, warc: WarcRef) -> int:
         extracted = page.page
         row = SnapshotRow(
             run_id=run_id,
@@ -172,6 +189,19 @@ class PageQueries:
         )
         with self.session() as session:
             return {(c, u) for c, u in session.execute(query)}
+
+    def run_counts(self, run_id: int) -> tuple[int, int]:
+        """(snapshots, fetch errors) stored for a run so far."""
+        with self.session() as session:
+            pages = session.scalar(
+                select(func.count()).select_from(SnapshotRow).where(SnapshotRow.run_id == run_id)
+            )
+            errors = session.scalar(
+                select(func.count())
+                .select_from(FetchErrorRow)
+                .where(FetchErrorRow.run_id == run_id)
+            )
+            return int(pages or 0), int(errors or 0)
 
     def warc_end(self, run_id: int, warc_file: str) -> int | None:
         """The end offset of the last response record a snapshot of the run points to."""

@@ -1,0 +1,330 @@
+"""Site leases, in-flight records and the shared queues of one distributed crawl run, in Redis.
+
+Keys of run R (prefix `claimscan:run:R:`):
+
+    q:<site>           sorted set: the site's queued requests (score = -priority)
+    sites              set: sites with queued requests
+    queued             counter: requests in all site queues
+    lease:<site>       the worker crawling the site (expires unless renewed)
+    held:<worker>      set: the sites a worker holds
+    inflight:<worker>  hash: token -> request (or start entry) the worker took, until handled
+    alive:<worker>     the worker's heartbeat (expires when it stops beating)
+    workers            set: workers that have taken part
+    budget             hash: clinic -> pages paid for (requests sent)
+    dupefilter         set: (clinic, URL) fingerprints seen (scrapy-redis's dupefilter)
+    start              list: start entries, one per clinic (read by scrapy-redis's RedisMixin)
+
+Every step that must not be split (take a request and record it in flight; put a dead
+worker's requests back) is one Lua script, so Redis runs it atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+log = logging.getLogger(__name__)
+
+# Requeue one in-flight value: "s\n<start entry>" or "r\n<site>\n<score>\n<request>".
+_REQUEUE = """
+local function requeue(p, value)
+  local kind = string.sub(value, 1, 1)
+  local rest = string.sub(value, 3)
+  if kind == 's' then
+    redis.call('LPUSH', p .. 'start', rest)
+    return
+  end
+  local i = string.find(rest, '\\n', 1, true)
+  local j = string.find(rest, '\\n', i + 1, true)
+  local site = string.sub(rest, 1, i - 1)
+  local added = redis.call('ZADD', p .. 'q:' .. site, string.sub(rest, i + 1, j - 1),
+                           string.sub(rest, j + 1))
+  redis.call('INCRBY', p .. 'queued', added)
+  redis.call('SADD', p .. 'sites', site)
+end
+
+local function retire(p, worker)
+  local values = redis.call('HVALS', p .. 'inflight:' .. worker)
+  for _, value in ipairs(values) do requeue(p, value) end
+  redis.call('DEL', p .. 'inflight:' .. worker)
+  for _, site in ipairs(redis.call('SMEMBERS', p .. 'held:' .. worker)) do
+    if redis.call('GET', p .. 'lease:' .. site) == worker then
+      redis.call('DEL', p .. 'lease:' .. site)
+    end
+  end
+  redis.call('DEL', p .. 'held:' .. worker, p .. 'alive:' .. worker)
+  redis.call('SREM', p .. 'workers', worker)
+  return #values
+end
+"""
+
+# ARGV: prefix, site, score, request, worker, token of the entry it replaces (or "")
+_PUSH = """
+local p = ARGV[1]
+local added = redis.call('ZADD', p .. 'q:' .. ARGV[2], ARGV[3], ARGV[4])
+redis.call('INCRBY', p .. 'queued', added)
+redis.call('SADD', p .. 'sites', ARGV[2])
+if ARGV[6] ~= '' then redis.call('HDEL', p .. 'inflight:' .. ARGV[5], ARGV[6]) end
+return added
+"""
+
+# ARGV: prefix, site, worker, token. Returns {0} lease lost, {1} empty, {2, request}.
+_POP = """
+local p, site, worker = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('GET', p .. 'lease:' .. site) ~= worker then
+  redis.call('SREM', p .. 'held:' .. worker, site)
+  return {0}
+end
+local got = redis.call('ZPOPMIN', p .. 'q:' .. site)
+if #got == 0 then
+  redis.call('SREM', p .. 'sites', site)
+  return {1}
+end
+redis.call('DECR', p .. 'queued')
+if redis.call('ZCARD', p .. 'q:' .. site) == 0 then redis.call('SREM', p .. 'sites', site) end
+redis.call('SADD', p .. 'workers', worker)
+redis.call('HSET', p .. 'inflight:' .. worker, ARGV[4],
+           'r\\n' .. site .. '\\n' .. got[2] .. '\\n' .. got[1])
+return {2, got[1]}
+"""
+
+# ARGV: prefix, worker, lease ms. Returns a site nobody holds that has queued requests.
+_LEASE = """
+local p, worker = ARGV[1], ARGV[2]
+for _, site in ipairs(redis.call('SMEMBERS', p .. 'sites')) do
+  if redis.call('SET', p .. 'lease:' .. site, worker, 'NX', 'PX', ARGV[3]) then
+    redis.call('SADD', p .. 'held:' .. worker, site)
+    return site
+  end
+end
+return false
+"""
+
+# ARGV: prefix, worker, site
+_RELEASE = """
+local p, worker, site = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('GET', p .. 'lease:' .. site) == worker then
+  redis.call('DEL', p .. 'lease:' .. site)
+end
+redis.call('SREM', p .. 'held:' .. worker, site)
+"""
+
+# ARGV: prefix, worker, lease ms. Renews the worker's heartbeat and leases, then puts the
+# requests of workers whose heartbeat stopped back in the queues. Returns how many.
+_BEAT = (
+    _REQUEUE
+    + """
+local p, worker, ms = ARGV[1], ARGV[2], ARGV[3]
+redis.call('SET', p .. 'alive:' .. worker, '1', 'PX', ms)
+redis.call('SADD', p .. 'workers', worker)
+for _, site in ipairs(redis.call('SMEMBERS', p .. 'held:' .. worker)) do
+  if redis.call('GET', p .. 'lease:' .. site) == worker then
+    redis.call('PEXPIRE', p .. 'lease:' .. site, ms)
+  else
+    redis.call('SREM', p .. 'held:' .. worker, site)
+  end
+end
+local requeued = 0
+for _, other in ipairs(redis.call('SMEMBERS', p .. 'workers')) do
+  if redis.call('EXISTS', p .. 'alive:' .. other) == 0 then
+    requeued = requeued + retire(p, other)
+  end
+end
+return requeued
+"""
+)
+
+# ARGV: prefix, worker. A worker leaving: its unfinished requests go back to the queues.
+_RETIRE = _REQUEUE + "\nreturn retire(ARGV[1], ARGV[2])\n"
+
+# ARGV: prefix, worker, first token, count. Takes up to `count` start entries.
+_POP_STARTS = """
+local p, worker = ARGV[1], ARGV[2]
+local entries = redis.call('LRANGE', p .. 'start', 0, tonumber(ARGV[4]) - 1)
+redis.call('LTRIM', p .. 'start', #entries, -1)
+redis.call('SADD', p .. 'workers', worker)
+local out = {}
+for i, entry in ipairs(entries) do
+  local token = ARGV[3] .. ':' .. i
+  redis.call('HSET', p .. 'inflight:' .. worker, token, 's\\n' .. entry)
+  table.insert(out, token)
+  table.insert(out, entry)
+end
+return out
+"""
+
+# ARGV: prefix, clinic, budget. 1 if the clinic's page budget had a page left (now spent).
+_SPEND = """
+local spent = redis.call('HINCRBY', ARGV[1] .. 'budget', ARGV[2], 1)
+if spent > tonumber(ARGV[3]) then
+  redis.call('HINCRBY', ARGV[1] .. 'budget', ARGV[2], -1)
+  return 0
+end
+return 1
+"""
+
+# ARGV: prefix. 1 when nothing is queued, waiting to start, or in flight anywhere.
+_DONE = """
+local p = ARGV[1]
+if redis.call('LLEN', p .. 'start') > 0 then return 0 end
+if tonumber(redis.call('GET', p .. 'queued') or '0') > 0 then return 0 end
+for _, worker in ipairs(redis.call('SMEMBERS', p .. 'workers')) do
+  if redis.call('HLEN', p .. 'inflight:' .. worker) > 0 then return 0 end
+end
+return 1
+"""
+
+
+def text(value: Any) -> str:
+    """A Redis reply as str (replies are bytes: queued requests are pickles)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def run_prefix(run_id: int) -> str:
+    return f"claimscan:run:{run_id}:"
+
+
+def new_worker_id() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A request (or start entry) taken from the shared queues, in flight until acked."""
+
+    token: str
+    site: str
+    data: bytes
+
+
+@dataclass
+class SiteLeases:
+    """One worker's side of a run's shared queues: what it holds, takes and hands back."""
+
+    server: redis.Redis
+    run_id: int
+    worker: str
+    max_sites: int = 8
+    lease_seconds: float = 30.0
+    held: list[str] = field(default_factory=list)  # in round-robin order
+    in_flight: Counter[str] = field(default_factory=Counter)  # per site, this worker's
+    _last_lease_try: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.prefix = run_prefix(self.run_id)
+        register = self.server.register_script
+        self._push, self._pop, self._lease = register(_PUSH), register(_POP), register(_LEASE)
+        self._release, self._beat = register(_RELEASE), register(_BEAT)
+        self._retire, self._done = register(_RETIRE), register(_DONE)
+        self._pop_starts, self._spend = register(_POP_STARTS), register(_SPEND)
+
+    @property
+    def lease_ms(self) -> int:
+        return max(1, int(self.lease_seconds * 1000))
+
+    # -- queues ------------------------------------------------------------------------------
+
+    def push(self, site: str, priority: int, data: bytes, replaces: str | None = None) -> None:
+        """Queue a request for `site`; `replaces` is the in-flight token of the request it
+        stands for (a retry), which is then no longer in flight."""
+        self._push(args=[self.prefix, site, -priority, data, self.worker, replaces or ""])
+        if replaces:
+            self._handled(site)
+
+    def pop(self) -> Taken | None:
+        """The next request of a site this worker holds, leasing a free site when the held
+        ones have nothing queued."""
+        for _ in range(len(self.held)):
+            site = self.held.pop(0)
+            token = uuid.uuid4().hex
+            got: list[Any] = self._pop(args=[self.prefix, site, self.worker, token])
+            if got[0] == 0:
+                log.warning("lost the lease on %s (heartbeat too late?)", site)
+                continue
+            self.held.append(site)
+            if got[0] == 2:
+                self.in_flight[site] += 1
+                return Taken(token, site, got[1])
+            if self.in_flight[site] == 0:
+                self.release(site)
+        if len(self.held) < self.max_sites and self._may_try_lease():
+            site = self._lease(args=[self.prefix, self.worker, self.lease_ms])
+            if site is not None:
+                site = text(site)
+                log.info("%s: crawling site %s", self.worker, site)
+                self.held.append(site)
+                return self.pop()
+        return None
+
+    def _may_try_lease(self) -> bool:
+        """Scanning for a free site costs a pass over all sites: at most twice a second
+        when the last scan found none."""
+        now = time.monotonic()
+        if now - self._last_lease_try < 0.5:
+            return False
+        self._last_lease_try = now
+        return True
+
+    def ack(self, token: str, site: str) -> None:
+        """The request is handled: its results are stored and its links queued."""
+        self.server.hdel(self.prefix + "inflight:" + self.worker, token)
+        self._handled(site)
+
+    def _handled(self, site: str) -> None:
+        self.in_flight[site] -= 1
+        if self.in_flight[site] <= 0:
+            del self.in_flight[site]
+        self._last_lease_try = 0.0  # a slot is free: worth looking for a site again
+
+    def release(self, site: str) -> None:
+        self._release(args=[self.prefix, self.worker, site])
+        if site in self.held:
+            self.held.remove(site)
+
+    def spend(self, clinic_id: str, budget: int) -> bool:
+        """Pay for one page of the clinic's budget, shared by all workers."""
+        return bool(self._spend(args=[self.prefix, clinic_id, budget]))
+
+    def queued(self) -> int:
+        return int(self.server.get(self.prefix + "queued") or 0)
+
+    # -- start entries -----------------------------------------------------------------------
+
+    def pop_starts(self, count: int) -> list[tuple[str, bytes]]:
+        base = uuid.uuid4().hex
+        flat = self._pop_starts(args=[self.prefix, self.worker, base, count])
+        return [(text(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]
+
+    def ack_start(self, token: str) -> None:
+        self.server.hdel(self.prefix + "inflight:" + self.worker, token)
+
+    # -- life of a worker --------------------------------------------------------------------
+
+    def beat(self) -> int:
+        """Renew this worker's heartbeat and leases; requeue dead workers' requests."""
+        requeued = int(self._beat(args=[self.prefix, self.worker, self.lease_ms]))
+        if requeued:
+            log.warning("took up again %d requests of a worker that stopped", requeued)
+            self._last_lease_try = 0.0  # their sites are free now
+        held = {text(m) for m in self.server.smembers(self.prefix + "held:" + self.worker)}
+        self.held = [site for site in self.held if site in held]
+        return requeued
+
+    def retire(self) -> int:
+        """Leave the run: requests taken but not handled go back to the queues."""
+        self.held.clear()
+        self.in_flight.clear()
+        return int(self._retire(args=[self.prefix, self.worker]))
+
+    def done(self) -> bool:
+        """Nothing queued, waiting to start or in flight in any worker."""
+        return bool(self._done(args=[self.prefix]))
