@@ -62,10 +62,7 @@ class Crawled:
         }
 
     def failures(self) -> set[tuple[str, str, str]]:
-        return {
-            (e.clinic_id, urlsplit(e.url).path, e.kind)
-            for e in self.store.errors(self.run.id)
-        }
+        return {(e.clinic_id, urlsplit(e.url).path, e.kind) for e in self.store.errors(self.run.id)}
 
 
 def latest_run(store: Store) -> CrawlRun:

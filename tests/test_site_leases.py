@@ -65,9 +65,7 @@ def test_a_site_queue_gives_the_highest_priority_first(server: redis.Redis, run_
     assert taken is not None and taken.data == b"treatments"
 
 
-def test_a_dead_workers_requests_are_taken_up_by_another(
-    server: redis.Redis, run_id: int
-) -> None:
+def test_a_dead_workers_requests_are_taken_up_by_another(server: redis.Redis, run_id: int) -> None:
     doomed = worker(server, run_id, "doomed", lease=0.2)
     doomed.push("clinic.example", 0, b"page")
     assert doomed.pop() is not None  # then it dies: no ack, no more heartbeats
@@ -115,9 +113,7 @@ def test_a_retry_takes_the_place_of_the_request_it_retries(
     assert a.done()
 
 
-def test_the_run_is_not_done_while_a_request_is_in_flight(
-    server: redis.Redis, run_id: int
-) -> None:
+def test_the_run_is_not_done_while_a_request_is_in_flight(server: redis.Redis, run_id: int) -> None:
     a = worker(server, run_id, "a")
     a.push("clinic.example", 0, b"page")
     assert not a.done()  # queued
@@ -140,7 +136,7 @@ def test_start_entries_stay_in_flight_until_acked(server: redis.Redis, run_id: i
     prefix = f"claimscan:run:{run_id}:"
     server.rpush(prefix + "start", b'{"clinic_id": "renewbone"}')
     doomed = worker(server, run_id, "doomed", lease=0.2)
-    [(token, entry)] = doomed.pop_starts(10)
+    [(_token, entry)] = doomed.pop_starts(10)
     assert entry == b'{"clinic_id": "renewbone"}'
     assert not doomed.done()
     time.sleep(0.3)
