@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from scanner.errors import StoreError
+from scanner.errors import DuplicatePage, StoreError
 from scanner.models import Clinic, ExtractedPage, FetchedPage, FetchFailure, TextBlock
 from scanner.store import Store, WarcRef, database_url
 from scanner.store.database import migrate
@@ -153,7 +153,7 @@ def test_a_page_round_trips_with_utc_times_and_blocks(store: Store) -> None:
 def test_a_failed_write_leaves_no_half_written_snapshot(store: Store) -> None:
     run_id = new_run(store)
     store.add_page(run_id, page(), "ab" * 32, WARC)
-    with pytest.raises(IntegrityError):
+    with pytest.raises(DuplicatePage):
         store.add_page(run_id, page(), "cd" * 32, WARC)  # same run and URL: refused
     with pytest.raises(IntegrityError):
         store.add_page(run_id, page("https://bone.test/b", clinic_id="ghost"), "ef" * 32, WARC)

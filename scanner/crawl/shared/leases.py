@@ -266,10 +266,10 @@ class SiteLeases:
         return None
 
     def _may_try_lease(self) -> bool:
-        """Scanning for a free site costs a pass over all sites: at most twice a second
+        """Scanning for a free site costs a pass over all sites: at most five times a second
         when the last scan found none."""
         now = time.monotonic()
-        if now - self._last_lease_try < 0.5:
+        if now - self._last_lease_try < 0.2:
             return False
         self._last_lease_try = now
         return True

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from scrapy.core.engine import ExecutionEngine
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.settings import Settings
@@ -97,6 +98,10 @@ def run_worker(
     # scrapy-redis 0.9.1 still passes `spider` to the stats collector; nothing to act on.
     warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
     log.info("worker %s: crawling run %d, WARC records to %s", worker, plan.run_id, warc_file)
+    # Scrapy's engine asks the scheduler again on a response or on its 5 s heartbeat. Here
+    # the scheduler can be empty for a moment while other sites have work this worker may
+    # lease, so ask more often. (A class attribute: this process runs one crawl.)
+    ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = 0.5
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(WorkerSpider)
     try:
