@@ -188,7 +188,7 @@ def wait_for_pages(database: str, run_id: int, count: int, timeout: float = 60) 
         store.close()
 
 
-def test_a_killed_worker_loses_nothing(
+def test_an_interrupted_or_killed_worker_loses_nothing(
     pair: Crawled,
     single: Crawled,
     sites: FixtureServer,
@@ -204,11 +204,17 @@ def test_a_killed_worker_loses_nothing(
     status = claimscan("status", "--redis", redis_url, "--db", database)
     assert status.returncode == 0 and "distributed crawls" in status.stdout
 
-    doomed = start_worker(redis_url, database, tmp_path / "a", "--lease-seconds", "1")
-    wait_for_pages(database, run.id, 8)
+    interrupted = start_worker(redis_url, database, tmp_path / "a", "--lease-seconds", "1")
+    wait_for_pages(database, run.id, 4)
+    interrupted.send_signal(signal.SIGINT)  # Ctrl-C: hands its requests back, exit 130
+    _, stderr = interrupted.communicate(timeout=60)
+    assert interrupted.returncode == 130, stderr
+    assert "start a worker again to go on" in stderr
+    doomed = start_worker(redis_url, database, tmp_path / "b", "--lease-seconds", "1")
+    wait_for_pages(database, run.id, 10)
     doomed.send_signal(signal.SIGKILL)
     doomed.communicate(timeout=30)
-    survivor = start_worker(redis_url, database, tmp_path / "b", "--lease-seconds", "1")
+    survivor = start_worker(redis_url, database, tmp_path / "c", "--lease-seconds", "1")
     _, stderr = survivor.communicate(timeout=120)
 
     assert survivor.returncode == 0, stderr
@@ -222,6 +228,19 @@ def test_an_unreachable_redis_is_a_clear_error(demo_clinics: Path, database: str
     result = claimscan("crawl", str(demo_clinics), "--redis", "redis://127.0.0.1:1/0")
     assert result.returncode == 1
     assert "cannot reach Redis at redis://127.0.0.1:1/0" in result.stderr
+
+
+def test_a_one_process_crawl_does_not_take_over_a_distributed_run(
+    demo_clinics: Path, database: str, redis_url: str, tmp_path: Path
+) -> None:
+    # The last test left no run queued; queue one, then try to crawl the list in one process.
+    queue_crawl(demo_clinics, redis_url, database, *FAST)
+    result = claimscan("crawl", str(demo_clinics), "--db", database, *FAST, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "is a distributed crawl, not finished" in result.stderr
+    worker = start_worker(redis_url, database, tmp_path)  # leave nothing queued
+    _, stderr = worker.communicate(timeout=120)
+    assert worker.returncode == 0, stderr
 
 
 def test_a_redis_url_of_the_wrong_kind_is_bad_input(demo_clinics: Path) -> None:

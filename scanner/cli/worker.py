@@ -115,6 +115,7 @@ def worker(
         f"pages, {result.errors} errors; evidence in {result.warc_file}",
         markup=False,
         highlight=False,
+        soft_wrap=True,  # one line, for the logs workers usually write to
     )
     return EXIT_OK if result.run_done else EXIT_INTERRUPTED
 

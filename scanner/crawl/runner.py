@@ -25,6 +25,7 @@ from scanner.crawl.scope import url_key
 from scanner.crawl.settings import crawl_settings
 from scanner.crawl.spider import ClinicSpider, CrawlPlan
 from scanner.crawl.warc import WarcEvidence
+from scanner.errors import InputError
 from scanner.models import CrawlOptions, CrawlRun
 from scanner.store import Store, StoredPage
 
@@ -69,6 +70,11 @@ def run_crawl(
     list unless `fresh`. Returns when the crawl completes or is interrupted (Ctrl-C)."""
     store.save_clinics(clinic_list.clinics)
     run = None if fresh else store.unfinished_run(clinic_list.sha256)
+    if run is not None and run.settings.get("distributed"):
+        raise InputError(
+            f"run {run.id} of this clinic list is a distributed crawl, not finished: let "
+            "`claimscan worker --redis ...` processes finish it, or start anew with --fresh"
+        )
     resumed = run is not None
     if run is None:
         run = _new_run(clinic_list, store, options, evidence_dir)

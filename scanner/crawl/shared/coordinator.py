@@ -81,11 +81,15 @@ def enqueue_crawl(
     unfinished = store.unfinished_run(clinic_list.sha256)
     if unfinished is not None and server.exists(run_prefix(unfinished.id) + "plan"):
         return Enqueued(unfinished, True, len(clinic_list.clinics))
+    if unfinished is not None and unfinished.settings.get("distributed"):
+        raise InputError(
+            f"run {unfinished.id} of this clinic list is unfinished but no longer queued in "
+            "this Redis (was it emptied?): start a new run with --fresh"
+        )
     if unfinished is not None:
         raise InputError(
-            f"run {unfinished.id} of this clinic list is unfinished and not queued in Redis "
-            "(a one-process crawl, or Redis lost it): resume it with `claimscan crawl` "
-            "without --redis, or start a new run with --fresh"
+            f"run {unfinished.id} of this clinic list is an unfinished one-process crawl: "
+            "resume it with `claimscan crawl` without --redis, or start a new run with --fresh"
         )
     return _queue_new(server, store, clinic_list, options)
 
