@@ -38,6 +38,7 @@ format: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/crawl.py
 	$(BIN)/python benchmarks/scan.py
+	$(BIN)/python benchmarks/distributed.py
 
 ## rules-doc: regenerate rules/README.md from the rule pack
 rules-doc: $(STAMP)

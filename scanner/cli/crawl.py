@@ -155,20 +155,23 @@ def crawl_into(
     return result
 
 
-redis_option = click.option(
-    "--redis",
-    "redis_url",
-    envvar="CLAIMSCAN_REDIS",
-    metavar="URL",
-    help="Distributed crawl: queue the run in this Redis (redis://HOST:6379/0) for "
-    "`claimscan worker` processes to crawl. [env: CLAIMSCAN_REDIS]",
-)
+def redis_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--redis",
+        "redis_url",
+        envvar="CLAIMSCAN_REDIS",
+        metavar="URL",
+        help=f"{help} [env: CLAIMSCAN_REDIS]",
+    )
 
 
 @click.command()
 @click.argument("clinics", type=click.Path(path_type=Path, dir_okay=False))
 @db_option
-@redis_option
+@redis_option(
+    "Distributed crawl: queue the run in this Redis (redis://HOST:6379/0) for "
+    "`claimscan worker` processes to crawl."
+)
 @crawl_options
 def crawl(clinics: Path, db: str | None, redis_url: str | None, **kw: Any) -> int:
     """Crawl the websites of a clinic list into the store, with WARC evidence.

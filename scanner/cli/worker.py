@@ -26,7 +26,7 @@ def _need_redis(redis_url: str | None) -> str:
 
 
 @click.command()
-@redis_option
+@redis_option("The Redis the crawl was queued in (redis://HOST:6379/0).")
 @db_option
 @click.option(
     "--evidence-dir",
@@ -121,7 +121,7 @@ def worker(
 
 
 @click.command()
-@redis_option
+@redis_option("The Redis of the distributed crawls (redis://HOST:6379/0).")
 @db_option
 @click.option("--watch", is_flag=True, help="Refresh every --every seconds until none is left.")
 @click.option("--every", default=5.0, show_default=True, help="Seconds between refreshes.")
