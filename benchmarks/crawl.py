@@ -69,9 +69,15 @@ def page(n: int, total: int) -> bytes:
     ).encode()
 
 
-def serve(total: int) -> ThreadingHTTPServer:
+def site_pages(total: int) -> dict[str, bytes]:
+    """The generated site: `total` linked pages and a robots.txt that allows them all."""
     pages = {"/": page(0, total), **{f"/p/{n}": page(n, total) for n in range(1, total)}}
     pages["/robots.txt"] = b"User-agent: *\nDisallow:\n"
+    return pages
+
+
+def http_server(pages: dict[str, bytes]) -> ThreadingHTTPServer:
+    """A server of `pages` on a free 127.0.0.1 port, not yet serving."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -91,6 +97,11 @@ def serve(total: int) -> ThreadingHTTPServer:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    return server
+
+
+def serve(total: int) -> ThreadingHTTPServer:
+    server = http_server(site_pages(total))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

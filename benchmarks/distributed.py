@@ -24,15 +24,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from crawl import page  # noqa: E402  (benchmarks/crawl.py: the same clinic-like pages)
+from crawl import http_server, site_pages  # noqa: E402  (benchmarks/crawl.py's site)
 
 from scanner.store import Store  # noqa: E402
 from tests.servers import postgres_server, redis_server  # noqa: E402
@@ -46,31 +46,9 @@ OPTIONS = [
 
 def serve_sites(sites: int, per_site: int, ports: Any) -> None:
     """Serve `sites` sites of `per_site` pages, one port each; put the ports on `ports`."""
-    pages = {"/": page(0, per_site), **{f"/p/{n}": page(n, per_site) for n in range(1, per_site)}}
-    pages["/robots.txt"] = b"User-agent: *\nDisallow:\n"
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            body = pages.get(self.path)
-            self.send_response(200 if body else 404)
-            content_type = "text/plain" if self.path.endswith(".txt") else "text/html"
-            self.send_header("Content-Type", content_type)
-            body = body or b"not found"
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Handler) for _ in range(sites)]
-    for server in servers:
-        server.daemon_threads = True
+    pages = site_pages(per_site)
+    servers = [http_server(pages) for _ in range(sites)]
     ports.put([server.server_address[1] for server in servers])
-    import threading
-
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     servers[0].serve_forever()

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 from rich.table import Table
@@ -22,7 +22,7 @@ from scanner.cli.common import (
 from scanner.clinics import ClinicList, load_clinics
 from scanner.crawl.progress import ProgressMode
 from scanner.crawl.runner import CrawlResult, run_crawl
-from scanner.crawl.shared.coordinator import connect, enqueue_crawl, enqueue_fresh
+from scanner.crawl.shared.coordinator import connect, enqueue_crawl
 from scanner.errors import EXIT_INTERRUPTED, EXIT_OK
 from scanner.models import CrawlOptions
 from scanner.output import inert
@@ -109,6 +109,13 @@ def crawl_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def progress_mode(choice: str) -> ProgressMode:
+    """--progress auto: a live table on a terminal, log lines otherwise."""
+    if choice == "auto":
+        return "live" if sys.stderr.isatty() else "log"
+    return cast(ProgressMode, choice)
+
+
 @dataclass(frozen=True)
 class CrawlArgs:
     options: CrawlOptions
@@ -119,10 +126,7 @@ class CrawlArgs:
 
     @classmethod
     def from_cli(cls, conditional: bool = False, **kw: Any) -> CrawlArgs:
-        progress = kw["progress"]
-        mode: ProgressMode = (
-            ("live" if sys.stderr.isatty() else "log") if progress == "auto" else progress
-        )
+        mode = progress_mode(kw["progress"])
         options = CrawlOptions(
             max_pages=kw["max_pages"],
             max_depth=kw["max_depth"],
@@ -141,11 +145,15 @@ class CrawlArgs:
         return cls(options, kw["evidence_dir"], kw["fresh"], mode, kw["verbose"])
 
 
+def print_warnings(clinic_list: ClinicList) -> None:
+    for warning in clinic_list.warnings:
+        err_console.print(f"warning: {warning}", markup=False, highlight=False)
+
+
 def crawl_into(
     store: Store, db: str | None, clinic_list: ClinicList, args: CrawlArgs
 ) -> CrawlResult:
-    for warning in clinic_list.warnings:
-        err_console.print(f"warning: {warning}", markup=False, highlight=False)
+    print_warnings(clinic_list)
     setup_logging(live=args.mode == "live", verbose=args.verbose)
     evidence_dir = args.evidence_dir or default_evidence_dir(db)
     result = run_crawl(
@@ -155,12 +163,15 @@ def crawl_into(
     return result
 
 
-def redis_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def redis_option(
+    help: str, required: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
         "--redis",
         "redis_url",
         envvar="CLAIMSCAN_REDIS",
         metavar="URL",
+        required=required,
         help=f"{help} [env: CLAIMSCAN_REDIS]",
     )
 
@@ -212,12 +223,10 @@ def crawl(clinics: Path, db: str | None, redis_url: str | None, **kw: Any) -> in
 
 
 def queue_crawl(redis_url: str, db: str | None, clinic_list: ClinicList, args: CrawlArgs) -> int:
-    for warning in clinic_list.warnings:
-        err_console.print(f"warning: {warning}", markup=False, highlight=False)
+    print_warnings(clinic_list)
     server = connect(redis_url)
     with Store.open(db) as store:
-        queue = enqueue_fresh if args.fresh else enqueue_crawl
-        queued = queue(server, store, clinic_list, args.options)
+        queued = enqueue_crawl(server, store, clinic_list, args.options, fresh=args.fresh)
     run = queued.run
     if queued.already_queued:
         message = f"run {run.id} of this clinic list is already queued ({run.status})"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -11,22 +10,16 @@ from rich.console import Console
 from rich.table import Table
 
 from scanner.cli.common import db_option, default_evidence_dir, err_console, setup_logging
-from scanner.cli.crawl import redis_option
+from scanner.cli.crawl import progress_mode, redis_option
 from scanner.crawl.shared.coordinator import active_runs, connect, load_plan, progress, wait_for_run
 from scanner.crawl.shared.leases import new_worker_id
 from scanner.crawl.shared.worker import run_worker
-from scanner.errors import EXIT_INTERRUPTED, EXIT_OK, InputError
+from scanner.errors import EXIT_INTERRUPTED, EXIT_OK
 from scanner.store import Store
 
 
-def _need_redis(redis_url: str | None) -> str:
-    if not redis_url:
-        raise InputError("--redis URL is needed (or $CLAIMSCAN_REDIS)")
-    return redis_url
-
-
 @click.command()
-@redis_option("The Redis the crawl was queued in (redis://HOST:6379/0).")
+@redis_option("The Redis the crawl was queued in (redis://HOST:6379/0).", required=True)
 @db_option
 @click.option(
     "--evidence-dir",
@@ -57,7 +50,7 @@ def _need_redis(redis_url: str | None) -> str:
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for Scrapy's debug).")
 def worker(
-    redis_url: str | None,
+    redis_url: str,
     db: str | None,
     evidence_dir: Path | None,
     wait: float,
@@ -83,10 +76,9 @@ def worker(
       claimscan worker --redis redis://queue:6379/0 \\
           --db postgresql+psycopg://claimscan@db/claimscan --evidence-dir /data/warc
     """
-    url = _need_redis(redis_url)
-    mode = ("live" if sys.stderr.isatty() else "log") if progress == "auto" else progress
+    mode = progress_mode(progress)
     setup_logging(live=mode == "live", verbose=verbose)
-    server = connect(url)
+    server = connect(redis_url)
     run_id = wait_for_run(server, wait)
     if run_id is None:
         err_console.print(f"no crawl queued within {wait:g} s; nothing to do", markup=False)
@@ -96,13 +88,13 @@ def worker(
     with Store.open(db) as store:
         result = run_worker(
             server,
-            url,
+            redis_url,
             plan,
             store,
             evidence_dir or default_evidence_dir(db),
             name,
             lease_seconds=lease_seconds,
-            progress=mode,  # type: ignore[arg-type]
+            progress=mode,
         )
     if result.completed_run:
         state = "run completed"
@@ -121,11 +113,11 @@ def worker(
 
 
 @click.command()
-@redis_option("The Redis of the distributed crawls (redis://HOST:6379/0).")
+@redis_option("The Redis of the distributed crawls (redis://HOST:6379/0).", required=True)
 @db_option
 @click.option("--watch", is_flag=True, help="Refresh every --every seconds until none is left.")
 @click.option("--every", default=5.0, show_default=True, help="Seconds between refreshes.")
-def status(redis_url: str | None, db: str | None, watch: bool, every: float) -> int:
+def status(redis_url: str, db: str | None, watch: bool, every: float) -> int:
     """Show the distributed crawls queued in Redis: start entries, requests queued and in
     flight, workers alive, sites being crawled, pages and errors stored.
 
@@ -133,7 +125,7 @@ def status(redis_url: str | None, db: str | None, watch: bool, every: float) -> 
     Example:
       claimscan status --redis redis://queue:6379/0 --db postgresql+psycopg://... --watch
     """
-    server = connect(_need_redis(redis_url))
+    server = connect(redis_url)
     with Store.open(db) as store:
         while True:
             runs = active_runs(server)

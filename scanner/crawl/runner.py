@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from scanner.crawl.settings import crawl_settings
 from scanner.crawl.spider import ClinicSpider, CrawlPlan
 from scanner.crawl.warc import WarcEvidence
 from scanner.errors import InputError
-from scanner.models import CrawlOptions, CrawlRun
+from scanner.models import Clinic, CrawlOptions, CrawlRun
 from scanner.store import Store, StoredPage
 
 log = logging.getLogger(__name__)
@@ -88,13 +89,9 @@ def run_crawl(
     if not options.obey_robots:
         log.warning("robots.txt is IGNORED for this crawl (--ignore-robots)")
 
-    frontiers = {c.id: ClinicFrontier(c, options) for c in clinic_list.clinics}
+    frontiers = new_frontiers(clinic_list.clinics, options, store, run.id)
     if resumed:
         _restore(frontiers, store, run.id)
-    if options.conditional:
-        for previous in store.previous_pages(run.id):
-            if previous.clinic_id in frontiers:
-                frontiers[previous.clinic_id].previous[url_key(previous.url)] = previous
     plan = CrawlPlan(run.id, frontiers, options.use_sitemap, store, evidence)
     try:
         scrapy_stats = _run_scrapy(plan, options, progress)
@@ -116,6 +113,19 @@ def run_crawl(
     }
     store.mark_run(run.id, "completed" if completed else "interrupted", {**run.stats, **stats})
     return CrawlResult(store.run(run.id), resumed, completed, outcomes)
+
+
+def new_frontiers(
+    clinics: Iterable[Clinic], options: CrawlOptions, store: Store, run_id: int
+) -> dict[str, ClinicFrontier]:
+    """A frontier per clinic; for a conditional crawl (rescan), each knows the URLs' last
+    snapshots before this run, to ask the server whether they changed."""
+    frontiers = {c.id: ClinicFrontier(c, options) for c in clinics}
+    if options.conditional:
+        for previous in store.previous_pages(run_id):
+            if previous.clinic_id in frontiers:
+                frontiers[previous.clinic_id].previous[url_key(previous.url)] = previous
+    return frontiers
 
 
 def _new_run(

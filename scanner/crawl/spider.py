@@ -57,11 +57,15 @@ class ClinicSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for frontier in self.plan.frontiers.values():
-            if self.plan.use_sitemap:
-                for request in self.sitemap_requests(frontier):
-                    yield request
-            for page in frontier.start():
-                yield self.page_request(frontier, page)
+            for request in self.start_of(frontier):
+                yield request
+
+    def start_of(self, frontier: ClinicFrontier) -> Iterator[Request]:
+        """A clinic's first requests: its sitemaps, then its start pages."""
+        if self.plan.use_sitemap:
+            yield from self.sitemap_requests(frontier)
+        for page in frontier.start():
+            yield self.page_request(frontier, page)
 
     def page_request(
         self, frontier: ClinicFrontier, page: PageRequest, chain: tuple[str, ...] = ()

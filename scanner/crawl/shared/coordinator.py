@@ -50,7 +50,6 @@ class Enqueued:
 @dataclass(frozen=True)
 class RunProgress:
     run_id: int
-    status: str
     clinics: int
     start_entries: int
     queued: int
@@ -74,11 +73,16 @@ def connect(url: str) -> redis.Redis:
 
 
 def enqueue_crawl(
-    server: redis.Redis, store: Store, clinic_list: ClinicList, options: CrawlOptions
+    server: redis.Redis,
+    store: Store,
+    clinic_list: ClinicList,
+    options: CrawlOptions,
+    fresh: bool = False,
 ) -> Enqueued:
-    """Queue a crawl of the list for workers, or report the one already queued."""
+    """Queue a crawl of the list for workers, or (unless `fresh`) report the one already
+    queued."""
     store.save_clinics(clinic_list.clinics)
-    unfinished = store.unfinished_run(clinic_list.sha256)
+    unfinished = None if fresh else store.unfinished_run(clinic_list.sha256)
     if unfinished is not None and server.exists(run_prefix(unfinished.id) + "plan"):
         return Enqueued(unfinished, True, len(clinic_list.clinics))
     if unfinished is not None and unfinished.settings.get("distributed"):
@@ -91,13 +95,6 @@ def enqueue_crawl(
             f"run {unfinished.id} of this clinic list is an unfinished one-process crawl: "
             "resume it with `claimscan crawl` without --redis, or start a new run with --fresh"
         )
-    return _queue_new(server, store, clinic_list, options)
-
-
-def enqueue_fresh(
-    server: redis.Redis, store: Store, clinic_list: ClinicList, options: CrawlOptions
-) -> Enqueued:
-    store.save_clinics(clinic_list.clinics)
     return _queue_new(server, store, clinic_list, options)
 
 
@@ -180,7 +177,6 @@ def progress(server: redis.Redis, store: Store, run_id: int) -> RunProgress:
     pages, errors = store.run_counts(run_id)
     return RunProgress(
         run_id=run_id,
-        status=store.run(run_id).status,
         clinics=clinics,
         start_entries=int(server.llen(prefix + "start")),
         queued=int(server.get(prefix + "queued") or 0),

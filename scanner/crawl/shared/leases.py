@@ -21,6 +21,8 @@ worker's requests back) is one Lua script, so Redis runs it atomically.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import uuid
 from collections import Counter
@@ -74,24 +76,35 @@ if ARGV[6] ~= '' then redis.call('HDEL', p .. 'inflight:' .. ARGV[5], ARGV[6]) e
 return added
 """
 
-# ARGV: prefix, site, worker, token. Returns {0} lease lost, {1} empty, {2, request}.
+# ARGV: prefix, worker, token, then the sites the worker holds, in turn. Takes the first
+# request of the first of them with one queued. Returns {site or '', request or '', sites
+# whose lease was lost, sites found empty}.
 _POP = """
-local p, site, worker = ARGV[1], ARGV[2], ARGV[3]
-if redis.call('GET', p .. 'lease:' .. site) ~= worker then
-  redis.call('SREM', p .. 'held:' .. worker, site)
-  return {0}
+local p, worker, token = ARGV[1], ARGV[2], ARGV[3]
+local lost, empty = {}, {}
+for i = 4, #ARGV do
+  local site = ARGV[i]
+  if redis.call('GET', p .. 'lease:' .. site) ~= worker then
+    redis.call('SREM', p .. 'held:' .. worker, site)
+    table.insert(lost, site)
+  else
+    local got = redis.call('ZPOPMIN', p .. 'q:' .. site)
+    if #got == 0 then
+      redis.call('SREM', p .. 'sites', site)
+      table.insert(empty, site)
+    else
+      redis.call('DECR', p .. 'queued')
+      if redis.call('ZCARD', p .. 'q:' .. site) == 0 then
+        redis.call('SREM', p .. 'sites', site)
+      end
+      redis.call('SADD', p .. 'workers', worker)
+      redis.call('HSET', p .. 'inflight:' .. worker, token,
+                 'r\\n' .. site .. '\\n' .. got[2] .. '\\n' .. got[1])
+      return {site, got[1], lost, empty}
+    end
+  end
 end
-local got = redis.call('ZPOPMIN', p .. 'q:' .. site)
-if #got == 0 then
-  redis.call('SREM', p .. 'sites', site)
-  return {1}
-end
-redis.call('DECR', p .. 'queued')
-if redis.call('ZCARD', p .. 'q:' .. site) == 0 then redis.call('SREM', p .. 'sites', site) end
-redis.call('SADD', p .. 'workers', worker)
-redis.call('HSET', p .. 'inflight:' .. worker, ARGV[4],
-           'r\\n' .. site .. '\\n' .. got[2] .. '\\n' .. got[1])
-return {2, got[1]}
+return {'', '', lost, empty}
 """
 
 # ARGV: prefix, worker, lease ms. Returns a site nobody holds that has queued requests.
@@ -191,9 +204,6 @@ def run_prefix(run_id: int) -> str:
 
 
 def new_worker_id() -> str:
-    import os
-    import socket
-
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
@@ -241,27 +251,28 @@ class SiteLeases:
             self._handled(site)
 
     def pop(self) -> Taken | None:
-        """The next request of a site this worker holds, leasing a free site when the held
-        ones have nothing queued."""
-        for _ in range(len(self.held)):
-            site = self.held.pop(0)
+        """The next request of a site this worker holds (the held sites take turns), leasing
+        a free site when the held ones have nothing queued."""
+        if self.held:
             token = uuid.uuid4().hex
-            got: list[Any] = self._pop(args=[self.prefix, site, self.worker, token])
-            if got[0] == 0:
-                log.warning("lost the lease on %s (heartbeat too late?)", site)
-                continue
-            self.held.append(site)
-            if got[0] == 2:
+            site, data, lost, empty = self._pop(args=[self.prefix, self.worker, token, *self.held])
+            for gone in map(text, lost):
+                log.warning("lost the lease on %s (heartbeat too late?)", gone)
+                self.held.remove(gone)
+            for idle in map(text, empty):
+                if not self.in_flight[idle]:  # nothing of it in flight: no links to come
+                    self.release(idle)
+            if site:
+                site = text(site)
+                self.held.remove(site)
+                self.held.append(site)  # its turn is over
                 self.in_flight[site] += 1
-                return Taken(token, site, got[1])
-            if self.in_flight[site] == 0:
-                self.release(site)
+                return Taken(token, site, data)
         if len(self.held) < self.max_sites and self._may_try_lease():
             site = self._lease(args=[self.prefix, self.worker, self.lease_ms])
             if site is not None:
-                site = text(site)
-                log.info("%s: crawling site %s", self.worker, site)
-                self.held.append(site)
+                log.info("%s: crawling site %s", self.worker, text(site))
+                self.held.append(text(site))
                 return self.pop()
         return None
 
@@ -274,10 +285,12 @@ class SiteLeases:
         self._last_lease_try = now
         return True
 
-    def ack(self, token: str, site: str) -> None:
-        """The request is handled: its results are stored and its links queued."""
+    def ack(self, token: str, site: str | None = None) -> None:
+        """The request (or start entry, which has no site) is handled: its results are
+        stored and its links queued."""
         self.server.hdel(self.prefix + "inflight:" + self.worker, token)
-        self._handled(site)
+        if site is not None:
+            self._handled(site)
 
     def _handled(self, site: str) -> None:
         self.in_flight[site] -= 1
@@ -304,9 +317,6 @@ class SiteLeases:
         flat = self._pop_starts(args=[self.prefix, self.worker, base, count])
         return [(text(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]
 
-    def ack_start(self, token: str) -> None:
-        self.server.hdel(self.prefix + "inflight:" + self.worker, token)
-
     # -- life of a worker --------------------------------------------------------------------
 
     def beat(self) -> int:
@@ -315,8 +325,6 @@ class SiteLeases:
         if requeued:
             log.warning("took up again %d requests of a worker that stopped", requeued)
             self._last_lease_try = 0.0  # their sites are free now
-        held = {text(m) for m in self.server.smembers(self.prefix + "held:" + self.worker)}
-        self.held = [site for site in self.held if site in held]
         return requeued
 
     def retire(self) -> int:

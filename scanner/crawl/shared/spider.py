@@ -82,13 +82,7 @@ class WorkerSpider(RedisMixin, ClinicSpider):
             if frontier is not None:
                 yield from self.start_of(frontier)
         finally:
-            self.leases.ack_start(token.decode())
-
-    def start_of(self, frontier: ClinicFrontier) -> Iterator[Request]:
-        if self.plan.use_sitemap:
-            yield from self.sitemap_requests(frontier)
-        for page in frontier.start():
-            yield self.page_request(frontier, page)
+            self.leases.ack(token.decode())
 
     def spider_idle(self) -> None:
         if self.leases.done():

@@ -19,9 +19,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.settings import Settings
 
-from scanner.crawl.frontier import ClinicFrontier
 from scanner.crawl.progress import ProgressMode
-from scanner.crawl.scope import url_key
+from scanner.crawl.runner import new_frontiers
 from scanner.crawl.settings import crawl_settings
 from scanner.crawl.shared.coordinator import SharedPlan, finish_run
 from scanner.crawl.shared.leases import SiteLeases, run_prefix
@@ -73,11 +72,7 @@ def run_worker(
     progress: ProgressMode = "off",
 ) -> WorkerResult:
     options = plan.options
-    frontiers = {c.id: ClinicFrontier(c, options) for c in plan.clinics}
-    if options.conditional:
-        for previous in store.previous_pages(plan.run_id):
-            if previous.clinic_id in frontiers:
-                frontiers[previous.clinic_id].previous[url_key(previous.url)] = previous
+    frontiers = new_frontiers(plan.clinics, options, store, plan.run_id)
     leases = SiteLeases(
         server,
         plan.run_id,
