@@ -95,12 +95,31 @@ def test_claims_carry_the_disclosures_near_them() -> None:
         "Exosomes relieve knee pain in clinical trials that are still ongoing.",
         "In mice, mesenchymal stem cells repaired damaged cartilage.",
         "In the laboratory, stem cells regenerate nerve tissue.",
-        "In our study, mesenchymal stem cells reduced knee pain in 30 participants.",
     ],
 )
 def test_research_framing_is_not_the_clinics_claim(text: str) -> None:
     assert claim_sentences(text) == []
     assert {f.reason for f in page(text).findings} == {"research"}
+
+
+STUDY = "In our study, mesenchymal stem cells reduced knee pain in 30 participants."
+
+
+def test_a_human_study_reported_on_a_clinic_page_is_the_clinics_claim() -> None:
+    clinic = page("Book a free consultation at our stem cell clinic today.", STUDY)
+    assert clinic.genre == "marketing"
+    assert [f.sentence for f in clinic.claims] == [STUDY]
+
+
+def test_the_same_study_reported_on_an_academic_page_is_not_a_claim() -> None:
+    paper = page(
+        "Abstract: We report a randomized controlled trial (Smith et al., 2021).",
+        STUDY,
+        "Conclusions: larger trials are needed [12].",
+    )
+    assert paper.genre == "editorial"
+    assert paper.claims == []
+    assert {f.reason for f in paper.findings} == {"study"}
 
 
 def test_someone_elses_claim_reported_is_not_a_claim() -> None:

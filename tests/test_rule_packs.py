@@ -48,7 +48,7 @@ def test_an_extra_pack_adds_rules(tmp_path: Path) -> None:
     pack = load_pack([tmp_path])
     assert "height" in pack.rules and "safety-no-risk" in pack.rules
     assert any(
-        f.rule_id == "height" for f in Detector([tmp_path]).page(["This makes you taller."]).claims
+        "height" in f.rules for f in Detector([tmp_path]).page(["This makes you taller."]).claims
     )
 
 

@@ -72,9 +72,11 @@ def check(
 
     \b
     Text output:   path:line:col: severity rule_id [strength] sentence
-    JSON Lines:    source, rule_id, category, severity (high|medium|low),
-                   strength (assertive|hedged), negated, reason, text, sentence,
-                   start, end, line, col, block, locator, heading, cues, disclosures
+    JSON Lines:    source, rule_id, category (the main ones), rules, categories (all
+                   of the sentence's), page_genre (marketing|editorial), severity
+                   (high|medium|low), strength (assertive|hedged), negated, reason,
+                   text, sentence, start, end, line, col, block, locator, heading,
+                   cues, disclosures
 
     Exit codes: 1 when a claim at or above --fail-on is found, 0 when none, 2 on a usage
     error (a missing file, an unreadable URL, a bad rule file).
@@ -94,7 +96,7 @@ def check(
         for finding in result.findings:
             if finding.negated and not show_all:
                 continue
-            records.append(finding_record(source, finding))
+            records.append(finding_record(source, finding, result.genre))
             if not finding.negated:
                 worst = max(worst, SEVERITY_RANK[finding.severity])
         if show_all:
@@ -106,13 +108,16 @@ def check(
     return EXIT_FAILURE if worst >= FAIL_ON[fail_on] else EXIT_OK
 
 
-def finding_record(source: Source, finding: Finding) -> dict[str, Any]:
+def finding_record(source: Source, finding: Finding, genre: str) -> dict[str, Any]:
     block = source.blocks[finding.block]
     return {
         "kind": "claim",
         "source": source.name,
         "rule_id": finding.rule_id,
         "category": finding.category,
+        "rules": list(finding.rules),
+        "categories": list(finding.categories),
+        "page_genre": genre,
         "severity": finding.severity,
         "strength": finding.strength,
         "negated": finding.negated,
@@ -178,4 +183,6 @@ def text_line(record: dict[str, Any]) -> Text:
     at = sentence.find(inert(record["text"]))
     if at >= 0 and not record["negated"]:
         line.stylize("bold red", len(head) + at, len(head) + at + len(inert(record["text"])))
+    if others := [r for r in record["rules"] if r != record["rule_id"]]:
+        line.append(f"  (also {', '.join(others)})", style="dim")
     return line

@@ -10,7 +10,8 @@ prefilter. Results are the same as running every pattern everywhere.
 
 Token patterns bridge gaps with filler elements ({"OP": "{0,5}"}). A filler can swallow a
 word that changes the meaning ("therapy has *not* been proven"), so each match records the
-tokens its fillers took (`span._.free`): context triggers there still count.
+tokens its fillers took (`doc._.match_free[(start, end, rule_id)]`): context triggers there
+still count.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from scanner.detect.rules import RulePack
 MATCHES = "claim_matches"
 COLUMNS = {"ENT_TYPE": 0, "LOWER": 1, "LEMMA": 2, "ORTH": 3, "TEXT": 3, "LIKE_NUM": 4}
 
-if not Span.has_extension("free"):
-    Span.set_extension("free", default=())
+if not Doc.has_extension("match_free"):
+    Doc.set_extension("match_free", default=None)
 
 
 def is_filler(element: dict[str, Any]) -> bool:
@@ -96,6 +97,7 @@ class ClaimMatcher:
 
     def __call__(self, doc: Doc) -> Doc:
         spans: dict[tuple[int, int, str], Span] = {}
+        doc._.match_free = {}
         if len(doc):
             self.match_tokens(doc, spans)
         for key, start, end in self.phrases(doc):
@@ -115,10 +117,13 @@ class ClaimMatcher:
             if any(present[n.column].isdisjoint(n.values) for n in pattern.needs):
                 continue  # something the pattern needs is nowhere in the doc
             for _key, start, end, alignment in pattern.matcher(doc, with_alignments=True):  # type: ignore[misc]
-                span = Span(doc, start, end, label=pattern.rule_id)
-                fillers = pattern.fillers
-                span._.free = tuple(start + i for i, e in enumerate(alignment) if e in fillers)
-                spans.setdefault((start, end, pattern.rule_id), span)
+                key = (start, end, pattern.rule_id)
+                if key not in spans:
+                    spans[key] = Span(doc, start, end, label=pattern.rule_id)
+                    fillers = pattern.fillers
+                    doc._.match_free[key] = tuple(
+                        start + i for i, e in enumerate(alignment) if e in fillers
+                    )
 
 
 @Language.factory("claim_matcher", default_config=PACK_CONFIG)

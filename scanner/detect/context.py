@@ -5,18 +5,21 @@ in tokens; a terminator ("but", ";") ends a scope, and a pseudo-trigger ("no lon
 the trigger words inside it. For each rule and sentence the component keeps one match and
 sets its extension attributes:
 
-- negation, attribution or research framing in scope, a neutral question, or a rule that
-  needs the therapy as its subject and finds none: `negated` is True and `reason` says why
-  (not a claim; shown only with --all);
+- negation, attribution or research framing in scope, a neutral question, or a claim about
+  the body rather than the treatment ("cartilage protects the bones"): `negated` is True
+  and `reason` says why (not a claim; shown only with --all);
+- what only the page can settle goes to `soft`: a report of a study or of someone's words
+  ("study", "reported"), and a claim with no subject in the sentence ("no_subject"). The
+  detector lifts them on a clinic's marketing page and keeps them elsewhere;
 - a hedge in scope: `strength` is "hedged" and `severity` one step lower (still a claim).
 
-Disclosure phrases go to doc.spans["disclosures"]; the decided matches to doc.spans["claims"].
+Disclosure phrases go to doc.spans["disclosures"]; the decisions, one per rule and
+sentence, to doc._.claim_decisions (page.py makes them one finding per sentence).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,14 +31,19 @@ from spacy.util import filter_spans
 
 from scanner.detect.claim_matcher import MATCHES
 from scanner.detect.packs import PACK_CONFIG, pack_for
-from scanner.detect.rules import SEVERITY_RANK, ClaimRule, RulePack
+from scanner.detect.rules import EDITORIAL_ONLY, ClaimRule, RulePack
 
-CLAIMS = "claims"
 DISCLOSURES = "disclosures"
 SUBJECT_LABELS = frozenset({"THERAPY", "THERAPY_REF", "CLINIC"})
 # Subjects that count only on a page that names a regenerative therapy somewhere.
-PAGE_GATED_SUBJECTS = frozenset({"reference", "anaphor", "headline", "page"})
+PAGE_GATED_SUBJECTS = frozenset({"reference", "anaphor", "headline", "page", "reader", "none"})
 ANAPHORS = frozenset({"it", "they", "this", "these", "those", "that", "which", "each"})
+READER = frozenset({"you", "your", "you'll", "you're", "yourself", "i", "my", "me", "i'm"})
+# What a sentence about the body, not the treatment, starts with: "Cartilage cushions the
+# joint", "Symptoms typically ease by noon".
+BODY_LABELS = frozenset({"STRUCTURE", "CONDITION", "OTHER_TX"})
+# A line this short with no sentence end is a heading, bullet or tagline: judged on its words.
+FRAGMENT_WORDS = 10
 YES_NO_STARTS = frozenset((
     "is", "are", "am", "was", "were", "can", "could", "do", "does", "did", "will", "would",
     "should", "shall", "may", "might", "has", "have", "had", "must",
@@ -46,23 +54,26 @@ NEUTRAL_AFTER_HOW = frozenset((
 ))  # fmt: skip
 SUPPRESSING = ("negation", "attribution", "research", "regulatory", "description")
 LOWER_SEVERITY = {"high": "medium", "medium": "low", "low": "low"}
-CATEGORY_ORDER = (
-    "cure", "regeneration", "safety", "approval", "success_rate", "comparative", "testimonial",
-    "efficacy",
-)  # fmt: skip
 
-for _name, _default in (
-    ("rule_id", None),
-    ("category", None),
-    ("severity", None),
-    ("strength", "assertive"),
-    ("negated", False),
-    ("reason", None),
-    ("cues", ()),
-    ("subject", None),
-):
-    if not Span.has_extension(_name):
-        Span.set_extension(_name, default=_default)
+if not Doc.has_extension("claim_decisions"):
+    Doc.set_extension("claim_decisions", default=None)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one rule's match means in its sentence. (Kept apart from the span: spaCy keys a
+    span's extension attributes by its offsets, and two rules may match the same words.)"""
+
+    span: Span
+    rule_id: str
+    category: str
+    severity: str
+    strength: str
+    negated: bool
+    reason: str | None
+    cues: tuple[str, ...]
+    subject: str
+    soft: tuple[str, ...]  # reasons only the page can settle (see the module's docstring)
 
 
 @dataclass(frozen=True)
@@ -95,18 +106,20 @@ class ClaimContext:
         )  # fmt: skip
         matches = doc.spans[MATCHES]
         if not len(matches):
-            doc.spans[CLAIMS] = []
+            doc._.claim_decisions = []
             return doc
         sentences = Sentences(doc, triggers)
-        chosen: dict[tuple[int, str], Span] = {}
+        free = doc._.match_free or {}
+        chosen: dict[tuple[int, str], Decision] = {}
         for match in matches:
             sentence = sentences.of(match.start)
-            decided = self.decide(match, sentence)
+            taken = free.get((match.start, match.end, match.label_), ())
+            decided = self.decide(match, sentence, taken)
             key = (sentence.start, match.label_)
             kept = chosen.get(key)
             if kept is None or _better(decided, kept):
                 chosen[key] = decided
-        doc.spans[CLAIMS] = _most_specific(chosen.values(), sentences)
+        doc._.claim_decisions = sorted(chosen.values(), key=lambda d: (d.span.start, d.rule_id))
         return doc
 
     def find_triggers(self, doc: Doc) -> list[Trigger]:
@@ -121,33 +134,39 @@ class ClaimContext:
             or not any(p.start <= t.start and t.end <= p.end for p in pseudo)
         ]  # fmt: skip
 
-    def decide(self, match: Span, sentence: Sentence) -> Span:
+    def decide(self, match: Span, sentence: Sentence, taken: tuple[int, ...]) -> Decision:
         rule = self.rules[match.label_]
-        span = Span(match.doc, match.start, match.end, label=match.label_)
-        free = set(match._.free)
+        span = match
+        free = set(taken)
         in_scope = [
             t for t in sentence.triggers
             if _reaches(t, span, sentence.stops) or _swallowed(t, free)
         ]  # fmt: skip
         categories = {t.category for t in in_scope}
-        subject = "any" if rule.subject == "any" else sentence.subject(span)
+        subject = "any" if rule.subject == "any" else sentence.subject(span, rule.category)
         if rule.subject == "page" and subject == "none":
             subject = "page"
         reason = next((c for c in SUPPRESSING if c in categories), None)
         if sentence.question == "neutral":
             reason = "question"
-        elif reason is None and subject == "none":
+        elif reason is None and subject == "background":
             reason = "no_subject"
+        soft = tuple(c for c in EDITORIAL_ONLY if c in categories)
+        if subject == "none":
+            soft += ("no_subject",)
         hedged = "hedge" in categories
-        span._.rule_id = rule.id
-        span._.category = rule.category
-        span._.severity = LOWER_SEVERITY[rule.severity] if hedged else rule.severity
-        span._.strength = "hedged" if hedged else "assertive"
-        span._.negated = reason is not None
-        span._.reason = reason
-        span._.cues = tuple(f"{t.category}:{t.text}" for t in in_scope if t.category != "terminate")
-        span._.subject = subject
-        return span
+        return Decision(
+            span=span,
+            rule_id=rule.id,
+            category=rule.category,
+            severity=LOWER_SEVERITY[rule.severity] if hedged else rule.severity,
+            strength="hedged" if hedged else "assertive",
+            negated=reason is not None or bool(soft),
+            reason=reason or (soft[0] if soft else None),
+            cues=tuple(f"{t.category}:{t.text}" for t in in_scope if t.category != "terminate"),
+            subject=subject,
+            soft=soft if reason is None else (),
+        )
 
 
 class Sentence:
@@ -160,15 +179,20 @@ class Sentence:
         self.stops = [t.start for t in self.triggers if t.category == "terminate"]
         self.words = [t for t in doc[start:end] if not t.is_punct and not t.is_space]
         self.question = _question(doc[start:end], self.words)
+        self.ends_sentence = end > start and doc[end - 1].text in (".", "!", "…")
 
-    def subject(self, span: Span) -> str:
+    def subject(self, span: Span, category: str = "") -> str:
         """Who the claim is about: a therapy named in the sentence ("therapy"); the clinic
         or a reference such as "our protocol" ("reference"); an anaphor ("they", "it"); a
-        headline or bullet that starts with the claim ("headline"); or "none"."""
+        headline, bullet or tagline ("headline"); the reader or a patient speaking
+        ("reader"); the body, a disease or conventional care, not the treatment
+        ("background"); or "none"."""
         if "THERAPY" in self.labels:
             return "therapy"
         if self.labels & SUBJECT_LABELS:
             return "reference"
+        if "OTHER_TX" in self.labels and category != "comparative":
+            return "background"  # "A rare complication of bisphosphonates is ..."
         if not self.words:
             return "none"
         first = self.words[0]
@@ -176,6 +200,14 @@ class Sentence:
             return "anaphor"
         if span.start <= first.i + 1 or first.ent_type_.startswith("OUTCOME"):
             return "headline"
+        if len(self.words) <= FRAGMENT_WORDS and self.question == "" and not self.ends_sentence:
+            return "headline"
+        before = [t for t in self.words if t.i < span.start]
+        if any(t.lower_ in READER for t in before):
+            return "reader"
+        opening = [t for t in self.words if t.i <= span.start][:5]
+        if any(t.ent_type_ in BODY_LABELS for t in opening):
+            return "background"  # "Symptoms typically ease by noon", "Cartilage cushions"
         return "none"
 
 
@@ -202,34 +234,13 @@ class Sentences:
         return sentence
 
 
-def _most_specific(spans: Iterable[Span], sentences: Sentences) -> list[Span]:
-    """Where matches of different rules overlap in a sentence, they are one claim: keep the
-    most specific (a claim over a non-claim, then higher severity, then the more specific
-    category)."""
-    ranked = sorted(
-        spans,
-        key=lambda s: (
-            s._.negated,
-            -SEVERITY_RANK[s._.severity],
-            CATEGORY_ORDER.index(s._.category),
-        ),
-    )
-    kept: list[Span] = []
-    for span in ranked:
-        here = sentences.of(span.start).start
-        if not any(sentences.of(k.start).start == here and k.start < span.end and span.start < k.end
-                   for k in kept):  # fmt: skip
-            kept.append(span)
-    return sorted(kept, key=lambda s: (s.start, s.label_))
-
-
-def _better(candidate: Span, kept: Span) -> bool:
+def _better(candidate: Decision, kept: Decision) -> bool:
     """Of two matches of one rule in one sentence keep a claim over a non-claim, then the
     earlier, then the longer."""
-    return (candidate._.negated, candidate.start, -len(candidate)) < (
-        kept._.negated,
-        kept.start,
-        -len(kept),
+    return (candidate.negated, candidate.span.start, -len(candidate.span)) < (
+        kept.negated,
+        kept.span.start,
+        -len(kept.span),
     )
 
 

@@ -30,9 +30,15 @@ def render_markdown(pack: RulePack) -> str:
         (info.description.strip() if info else ""),
         "",
         "Rules are data: `lexicons/` tag words, `context/` decides what a match means in its",
-        "sentence, `claims/` holds one claim rule per file (its id is the file name). Every",
-        "rule's `flag` and `pass` examples run as tests. Add or override rules with",
-        "`--rules DIR` (a folder of the same shape).",
+        "sentence, `genre/` weighs the signals that tell a clinic's own marketing from a page",
+        "that writes about clinics (news, academic, regulator), `claims/` holds one claim rule",
+        "per file (its id is the file name). Every rule's `flag` and `pass` examples run as",
+        "tests. Add or override rules with `--rules DIR` (a folder of the same shape).",
+        "",
+        "A sentence is one finding, however many rules flag it: the most severe rule leads",
+        "and the others are listed with it. On a marketing page a reported study, quoted",
+        "words and a benefit with no subject in its sentence are the clinic's claims; on a",
+        "page that writes about clinics only the words it quotes are.",
         "",
         "## Rules",
         "",
@@ -62,6 +68,14 @@ def render_markdown(pack: RulePack) -> str:
         lines.append(
             f"| {context.category} | {len(context.terms)} | {_one_line(context.description)} |"
         )
+    lines += ["", "## Page genre", "", "| genre | weight | signals | what |"]
+    lines += ["| --- | --- | --- | --- |"]
+    for signals in pack.genre:
+        count = len(signals.terms) + len(signals.patterns)
+        lines.append(
+            f"| {signals.genre} | {signals.weight:g} | {count} | "
+            f"{_one_line(signals.description)} |"
+        )
     lines += ["", "## Rule reference", ""]
     for rule in rules:
         lines += _rule_section(rule)
@@ -73,7 +87,8 @@ def _rule_section(rule: ClaimRule) -> list[str]:
         f"### {rule.id}",
         "",
         f"**Category** {rule.category} · **Severity** {rule.severity} "
-        f"(one step lower when hedged) · **Subject** {SUBJECTS[rule.subject]}",
+        f"(one step lower when hedged) · **Subject** {SUBJECTS[rule.subject]}"
+        + (" · **Pages** marketing pages only" if rule.pages == "marketing" else ""),
         "",
         f"**What it finds.** {rule.message}",
         "",

@@ -1,6 +1,6 @@
 """Build the detection pipeline from a rule pack. No trained model, nothing downloaded:
 
-    blank English -> sentencizer -> claimscan_lemmatizer -> lexicon_ruler
+    blank English -> sentencizer -> claimscan_lemmatizer -> lexicon_ruler -> page_genre
                   -> claim_matcher -> claim_context
 
 A trained pipeline is never required; the components only need token text and lemmas.
@@ -16,7 +16,7 @@ import spacy
 from spacy.language import Language
 
 # Registering the factories is importing them.
-from scanner.detect import claim_matcher, context, lemmatizer, lexicon_ruler  # noqa: F401
+from scanner.detect import claim_matcher, context, genre, lemmatizer, lexicon_ruler  # noqa: F401
 
 SENTENCE_ENDS = [".", "!", "?", "!?", "?!", "...", "…", "。"]
 # Scraped text often glues a heading to the next sentence ("Cure AutismDue to ..."): split
@@ -34,6 +34,7 @@ def build_pipeline(extra_rules: Iterable[Path] = (), builtin: bool = True) -> La
     nlp.add_pipe("sentencizer", config={"punct_chars": SENTENCE_ENDS})
     nlp.add_pipe("claimscan_lemmatizer")
     nlp.add_pipe("lexicon_ruler", config=pack)
+    nlp.add_pipe("page_genre", config=pack)
     nlp.add_pipe("claim_matcher", config=pack)
     nlp.add_pipe("claim_context", config=pack)
     return nlp

@@ -2,8 +2,9 @@
 loading them from folders of YAML files.
 
 A pack folder holds `pack.yaml` (name, version), `lexicons/*.yaml` (labelled terms),
-`context/*.yaml` (ConText-style triggers) and `claims/*.yaml` (one claim rule per file, its
-id the file stem). Packs layer: a later pack adds rules and lexicon terms and replaces rules
+`context/*.yaml` (ConText-style triggers), `genre/*.yaml` (page-level signals of
+marketing or editorial text) and `claims/*.yaml` (one claim rule per file, its id the file
+stem). Packs layer: a later pack adds rules and lexicon terms and replaces rules
 with the same id. Every problem names the file, the rule and the field.
 """
 
@@ -34,8 +35,12 @@ SEVERITIES: tuple[str, ...] = get_args(Severity)  # worst first
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 ContextCategory = Literal[
     "negation", "attribution", "research", "regulatory", "description", "hedge", "disclosure",
-    "pseudo", "terminate",
+    "pseudo", "terminate", "study", "reported",
 ]  # fmt: skip
+# Context that suppresses a claim only on a page that is not the clinic's own marketing: on
+# a clinic page, "studies showed improvement" and a patient who "said" so are still claims.
+EDITORIAL_ONLY: tuple[str, ...] = ("study", "reported")
+Genre = Literal["marketing", "editorial"]
 Direction = Literal["forward", "backward", "bidirectional"]
 LABEL = r"^[A-Z][A-Z_]*$"
 M = TypeVar("M", bound=BaseModel)
@@ -101,6 +106,22 @@ class ContextRules(Strict):
         ]
 
 
+class GenreSignals(Strict):
+    """Page-level signals of a genre: phrases (and token patterns) whose weighted count says
+    whether a page is the clinic's own marketing or someone writing about it."""
+
+    genre: Genre
+    description: str
+    weight: Annotated[float, Field(gt=0, le=10)] = 1.0
+    terms: list[Annotated[str, Field(min_length=1)]] = []
+    patterns: list[list[dict[str, Any]]] = []
+
+    @field_validator("patterns")
+    @classmethod
+    def _token_patterns_are_valid(cls, patterns: list[list[dict[str, Any]]]) -> list[Any]:
+        return _valid_token_patterns(patterns)
+
+
 class Examples(Strict):
     flag: Annotated[list[str], Field(min_length=1)]
     # `pass` is a Python keyword: the field is `passes`, written `pass:` in the file.
@@ -118,6 +139,8 @@ class ClaimRule(Strict):
     # therapy: the sentence names the therapy or clinic (or, on a page naming a therapy,
     # refers back to it or is a headline); page: the page names a therapy; any: no subject.
     subject: Literal["therapy", "page", "any"] = "therapy"
+    # marketing: the rule counts only on pages judged to be marketing (see rules/genre/).
+    pages: Literal["any", "marketing"] = "any"
     patterns: Annotated[list[str | list[dict[str, Any]]], Field(min_length=1)]
     examples: Examples
 
@@ -134,16 +157,20 @@ class ClaimRule(Strict):
     def _token_patterns_are_valid(
         cls, patterns: list[str | list[dict[str, Any]]]
     ) -> list[str | list[dict[str, Any]]]:
-        matcher = Matcher(Vocab(), validate=True)
-        for number, pattern in enumerate(patterns, 1):
-            if isinstance(pattern, list):
-                try:
-                    matcher.add(f"pattern {number}", [pattern])
-                except (ValueError, KeyError) as exc:
-                    message = str(exc).strip().splitlines()
-                    raise ValueError(f"pattern {number} is not a spaCy Matcher pattern: "
-                                     + " ".join(m.strip() for m in message)) from None  # fmt: skip
-        return patterns
+        return _valid_token_patterns(patterns)
+
+
+def _valid_token_patterns(patterns: list[Any]) -> list[Any]:
+    matcher = Matcher(Vocab(), validate=True)
+    for number, pattern in enumerate(patterns, 1):
+        if isinstance(pattern, list):
+            try:
+                matcher.add(f"pattern {number}", [pattern])
+            except (ValueError, KeyError) as exc:
+                message = str(exc).strip().splitlines()
+                raise ValueError(f"pattern {number} is not a spaCy Matcher pattern: "
+                                 + " ".join(m.strip() for m in message)) from None  # fmt: skip
+    return patterns
 
 
 class RulePack(BaseModel):
@@ -154,6 +181,7 @@ class RulePack(BaseModel):
     info: list[PackInfo]
     lexicons: list[Lexicon]
     context: list[ContextRules]
+    genre: list[GenreSignals] = []
     rules: dict[str, ClaimRule]
     files: dict[str, str]  # relative path -> sha256, for the pack's fingerprint
 
@@ -185,7 +213,7 @@ def load_pack(extra_dirs: Iterable[Path] = (), builtin: bool = True) -> RulePack
         folders.insert(0, builtin_rules_dir())
     if not folders:
         raise RuleError("no rule pack: give --rules DIR or keep the built-in rules")
-    info, lexicons, context, rules, files = [], [], [], {}, {}
+    info, lexicons, context, genre, rules, files = [], [], [], [], {}, {}
     for folder in folders:
         if (folder / "pack.yaml").exists():
             info.append(_info(folder))
@@ -193,6 +221,8 @@ def load_pack(extra_dirs: Iterable[Path] = (), builtin: bool = True) -> RulePack
             lexicons.append(_load(path, Lexicon))
         for path in sorted(folder.glob("context/*.y*ml")):
             context.append(_load(path, ContextRules))
+        for path in sorted(folder.glob("genre/*.y*ml")):
+            genre.append(_load(path, GenreSignals))
         for path in sorted(folder.glob("claims/*.y*ml")):
             rules[path.stem] = _load_rule(path)
         for path in sorted(folder.rglob("*.y*ml")):
@@ -203,7 +233,9 @@ def load_pack(extra_dirs: Iterable[Path] = (), builtin: bool = True) -> RulePack
         raise RuleError(
             f"no claim rules in {', '.join(map(str, folders))} (expected claims/*.yaml)"
         )
-    return RulePack(info=info, lexicons=lexicons, context=context, rules=rules, files=files)
+    return RulePack(
+        info=info, lexicons=lexicons, context=context, genre=genre, rules=rules, files=files
+    )
 
 
 def _info(folder: Path) -> PackInfo:

@@ -1,0 +1,83 @@
+"""Page genre: is this page the clinic's own marketing, or someone writing about clinics
+(news, academic, regulator, skeptic, patient information)?
+
+The same sentence means different things in the two: "the treatment improved pain in 80%
+of patients" sells on a clinic page and reports on a journal's. Each doc counts the genre
+signals of the pack (`rules/genre/*.yaml`: calls to action, prices, "our clinic" against
+bylines, citations, "warning letter", "et al") into `doc._.genre_signals`; the detector adds
+up a page's docs and judges the page with `judge`. Marketing is the prior: claimscan
+crawls clinic sites, and a page with no signals either way (a single ad line) is read as
+the clinic's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from scanner.detect.packs import PACK_CONFIG, pack_for
+from scanner.detect.rules import RulePack
+
+MARKETING, EDITORIAL = "marketing", "editorial"
+# A page is editorial when its editorial signals outweigh its marketing ones by this much.
+EDITORIAL_MARGIN = 2.0
+EDITORIAL_MINIMUM = 3.0
+
+if not Doc.has_extension("genre_signals"):
+    Doc.set_extension("genre_signals", default=None)
+
+
+@dataclass(frozen=True)
+class GenreScore:
+    marketing: float = 0.0
+    editorial: float = 0.0
+
+    def __add__(self, other: GenreScore) -> GenreScore:
+        return GenreScore(self.marketing + other.marketing, self.editorial + other.editorial)
+
+
+def judge(scores: Iterable[GenreScore | None]) -> tuple[str, GenreScore]:
+    total = GenreScore()
+    for score in scores:
+        if score is not None:
+            total = total + score
+    editorial = (
+        total.editorial >= EDITORIAL_MINIMUM
+        and total.editorial >= EDITORIAL_MARGIN * total.marketing
+    )
+    return (EDITORIAL if editorial else MARKETING), total
+
+
+class PageGenre:
+    def __init__(self, nlp: Language, pack: RulePack) -> None:
+        self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.patterns = Matcher(nlp.vocab)
+        self.weights: dict[str, tuple[str, float]] = {}
+        for number, signals in enumerate(pack.genre):
+            key = f"{signals.genre}#{number}"
+            self.weights[key] = (signals.genre, signals.weight)
+            if signals.terms:
+                self.phrases.add(key, [nlp.make_doc(t) for t in signals.terms])
+            if signals.patterns:
+                self.patterns.add(key, signals.patterns)
+
+    def __call__(self, doc: Doc) -> Doc:
+        marketing = editorial = 0.0
+        strings = doc.vocab.strings
+        for key, _start, _end in [*self.phrases(doc), *self.patterns(doc)]:
+            genre, weight = self.weights[strings[key]]
+            if genre == MARKETING:
+                marketing += weight
+            else:
+                editorial += weight
+        doc._.genre_signals = GenreScore(marketing, editorial)
+        return doc
+
+
+@Language.factory("page_genre", default_config=PACK_CONFIG)
+def make_page_genre(nlp: Language, name: str, rules: list[str], builtin: bool) -> PageGenre:
+    return PageGenre(nlp, pack_for(tuple(rules), builtin))

@@ -1,0 +1,134 @@
+"""Decisions that need the whole page, and one finding per sentence.
+
+- The page's genre (genre.py). On the clinic's own marketing a benefit needs no subject in
+  its sentence, and a reported study or a quoted patient is the clinic's claim (the
+  context component leaves these as `soft` reasons, lifted here). On a page that writes
+  about clinics (news, academic, regulator, skeptic), only words it quotes are claims.
+- A claim with no therapy named in its sentence (a headline "Regrow cartilage naturally",
+  "They also repair discs", "Our protocol rebuilds bone") counts only on a page that names
+  a regenerative therapy somewhere.
+- A sentence that several rules flag is one finding, with every rule and category.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from spacy.tokens import Doc, Span
+
+from scanner.detect.context import DISCLOSURES, PAGE_GATED_SUBJECTS, Decision
+from scanner.detect.findings import Disclosure, Finding, PageResult
+from scanner.detect.genre import MARKETING, judge
+from scanner.detect.rules import SEVERITY_RANK, RulePack
+
+NEARBY_BLOCKS = 3  # disclosures this many blocks away count as "nearby"
+# Which category leads when one sentence carries several (the most specific first).
+CATEGORY_ORDER = (
+    "cure", "regeneration", "safety", "approval", "success_rate", "comparative", "testimonial",
+    "efficacy",
+)  # fmt: skip
+OPENING_QUOTES = frozenset({'"', "“", "«", "„"})
+CLOSING_QUOTES = frozenset({'"', "”", "»", "“"})
+
+
+def page_result(docs: Sequence[tuple[int, Doc]], pack: RulePack) -> PageResult:
+    genre, _score = judge(doc._.genre_signals for _, doc in docs)
+    result = PageResult(genre=genre)
+    names_therapy = any(ent.label_ == "THERAPY" for _, doc in docs for ent in doc.ents)
+    for block, doc in docs:
+        for span in doc.spans[DISCLOSURES]:
+            result.disclosures.append(
+                Disclosure(block, span.start_char, span.end_char, span.text, span.sent.text)
+            )
+    for block, doc in docs:
+        nearby = tuple(
+            dict.fromkeys(
+                d.sentence for d in result.disclosures if abs(d.block - block) <= NEARBY_BLOCKS
+            )
+        )
+        decided = [
+            _finding(decision, block, genre == MARKETING, names_therapy, nearby)
+            for decision in doc._.claim_decisions or ()
+        ]
+        result.findings.extend(one_per_sentence(decided))
+    return result
+
+
+def _finding(
+    decision: Decision, block: int, marketing: bool, names_therapy: bool, nearby: tuple[str, ...]
+) -> Finding:
+    span = decision.span
+    negated, reason = decision.negated, decision.reason
+    if decision.soft and marketing and reason in decision.soft:
+        negated, reason = False, None
+    if not negated and decision.subject in PAGE_GATED_SUBJECTS and not names_therapy:
+        negated, reason = True, "no_subject"
+    if not negated and not marketing and not quoted(span):
+        negated, reason = True, "editorial"
+    return Finding(
+        rule_id=decision.rule_id,
+        category=decision.category,
+        severity=decision.severity,
+        strength=decision.strength,
+        negated=negated,
+        reason=reason,
+        block=block,
+        start=span.start_char,
+        end=span.end_char,
+        text=span.text,
+        sentence=span.sent.text,
+        sentence_start=span.sent.start_char,
+        cues=decision.cues,
+        subject=decision.subject,
+        disclosures=nearby,
+        rules=(decision.rule_id,),
+        categories=(decision.category,),
+    )
+
+
+def one_per_sentence(findings: list[Finding]) -> list[Finding]:
+    """Merge a block's findings sentence by sentence: the claims of a sentence become one
+    finding led by the main one; a sentence with no claim keeps its main non-claim (shown
+    with --all)."""
+    by_sentence: dict[int, list[Finding]] = {}
+    for finding in findings:
+        by_sentence.setdefault(finding.sentence_start, []).append(finding)
+    merged = []
+    for group in by_sentence.values():
+        claims = sorted((f for f in group if not f.negated), key=_rank)
+        if not claims:
+            merged.append(min(group, key=_rank))
+            continue
+        main = claims[0]
+        merged.append(
+            replace(
+                main,
+                strength="assertive"
+                if any(f.strength == "assertive" for f in claims)
+                else main.strength,
+                cues=tuple(dict.fromkeys(c for f in claims for c in f.cues)),
+                rules=tuple(f.rule_id for f in claims),
+                categories=tuple(dict.fromkeys(f.category for f in claims)),
+            )
+        )
+    return sorted(merged, key=lambda f: (f.start, f.rule_id))
+
+
+def _rank(finding: Finding) -> tuple[Any, ...]:
+    return (
+        -SEVERITY_RANK[finding.severity],
+        CATEGORY_ORDER.index(finding.category),
+        finding.start,
+        finding.rule_id,
+    )
+
+
+def quoted(span: Span) -> bool:
+    """Is the match inside quotation marks in its block? On a page that writes about
+    clinics, quoted words are the clinic's; the page's own sentences are not claims."""
+    doc = span.doc
+    marks = OPENING_QUOTES | CLOSING_QUOTES
+    opened = sum(1 for t in doc[: span.start] if t.text in marks) % 2 == 1
+    return opened and any(t.text in CLOSING_QUOTES for t in doc[span.end :])
