@@ -1,84 +1,39 @@
 """Detection speed: claimscan's pipeline against bare spaCy tokenization, and scan workers.
 
-Generates a corpus (default 6 MB): pages of paragraphs of varied English prose with
-claim-shaped sentences (claims, hedges, negations, research framing) mixed in at about the
-density of real clinic pages. Then, in the same run, it measures
+Generates a corpus (default 3 MB) of clinic-style pages with benchmarks/corpus.py: a
+grammar of the sentences clinic sites are made of, between free prose drawn from English
+words by a Zipf law, so that bare tokenization runs at about the rate it has on real pages
+(random strings made it ~10x slower and flattered the ratio). Then, in the same run, it
+measures
 1. words per second of bare `spacy.blank("en")` tokenization (nlp.pipe over the blocks);
 2. words per second of detection (Detector.pages: the whole pipeline plus page logic);
 3. `claimscan scan` over a SQLite store holding the corpus, with --workers 1 and 2
    (database reads and writes included).
 
-    python benchmarks/scan.py [--megabytes 6]
+    python benchmarks/scan.py [--megabytes 3]
 
-Target: detection at >= 0.3 of tokenization's rate (at most about 3x its cost).
+Target: detection at >= 0.15 of tokenization's rate on this real-like text.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import shutil
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import spacy
-from spacy.lookups import load_lookups
+
+sys.path.insert(0, str(Path(__file__).parent))
+from corpus import corpus
 
 from scanner.detect.detector import Detector
 from scanner.detect.scan import run_scan
 from scanner.models import Clinic, ExtractedPage, FetchedPage, TextBlock
 from scanner.store import Store, WarcRef
-
-THERAPIES = ["stem cell therapy", "our exosome injections", "PRP", "mesenchymal stem cells",
-             "regenerative medicine", "our protocol", "cord blood infusions"]  # fmt: skip
-OUTCOMES = ["rebuilds", "regenerates", "relieves", "reverses", "repairs", "may help relieve",
-            "could restore", "improves", "cures"]  # fmt: skip
-TARGETS = ["bone density", "worn cartilage", "knee pain", "osteoporosis", "damaged discs",
-           "COPD symptoms", "mobility", "chronic back pain"]  # fmt: skip
-CLAIM_FRAMES = [
-    "{t} {o} {g} in most patients.",
-    "There is no evidence that {t} {o} {g}.",
-    "Researchers are investigating whether {t} {o} {g} in mice.",
-    "{t} {o} {g}, and results may vary from person to person.",
-    "Many people ask whether {t} is right for them.",
-    "Osteoporosis thins the bones over many years, often without any symptoms at all.",
-]
-CLAIM_SHARE = 1 / 6  # about the density of claims on real clinic pages
-
-
-def vocabulary() -> list[str]:
-    """Everyday English words (the lemma table's lowercase words), for varied prose."""
-    table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
-    return sorted({w for w in table.values() if w.isalpha() and w.islower() and 2 < len(w) < 12})
-
-
-def corpus(megabytes: float, seed: int = 7) -> list[list[str]]:
-    """Pages of 12 blocks of 3 to 6 sentences: varied prose, with claim-shaped sentences
-    (claims, hedges, negations, research framing) mixed in, until the text is big enough."""
-    rng = random.Random(seed)
-    words = vocabulary()
-    pages: list[list[str]] = []
-    size = 0
-    while size < megabytes * 1_000_000:
-        page = []
-        for _ in range(12):
-            sentences = []
-            for _ in range(rng.randint(3, 6)):
-                if rng.random() < CLAIM_SHARE:
-                    frame = rng.choice(CLAIM_FRAMES)
-                    sentence = frame.format(
-                        t=rng.choice(THERAPIES), o=rng.choice(OUTCOMES), g=rng.choice(TARGETS)
-                    )
-                else:
-                    sentence = " ".join(rng.choices(words, k=rng.randint(8, 24))) + "."
-                sentences.append(sentence[0].upper() + sentence[1:])
-            block = " ".join(sentences)
-            page.append(block)
-            size += len(block) + 1
-        pages.append(page)
-    return pages
 
 
 def words(pages: list[list[str]]) -> int:
@@ -127,7 +82,7 @@ def scan_rate(path: Path, workers: int, n_words: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--megabytes", type=float, default=6.0)
+    parser.add_argument("--megabytes", type=float, default=3.0)
     args = parser.parse_args()
     pages = corpus(args.megabytes)
     n_words = words(pages)
@@ -138,7 +93,7 @@ def main() -> None:
     detect, claims = detect_rate(pages, n_words)
     print(f"bare spacy.blank('en') tokenization: {tokens:12,.0f} words/s")
     print(f"claimscan detection:                 {detect:12,.0f} words/s ({claims:,} claims)")
-    print(f"ratio detection / tokenization: {detect / tokens:.2f}  (target >= 0.30)")
+    print(f"ratio detection / tokenization: {detect / tokens:.2f}  (target >= 0.15)")
 
     with tempfile.TemporaryDirectory() as tmp:
         one, two = Path(tmp) / "one.db", Path(tmp) / "two.db"

@@ -52,7 +52,7 @@ NEUTRAL_AFTER_HOW = frozenset((
     "effective", "safe", "long", "much", "many", "often", "well", "soon", "quickly",
     "successful", "expensive", "likely", "common", "painful", "risky", "fast", "old", "big",
 ))  # fmt: skip
-SUPPRESSING = ("negation", "attribution", "research", "regulatory", "description")
+SUPPRESSING = ("negation", "attribution", "research", "regulatory", "description", "deficit")
 LOWER_SEVERITY = {"high": "medium", "medium": "low", "low": "low"}
 
 if not Doc.has_extension("claim_decisions"):
@@ -92,23 +92,29 @@ class ClaimContext:
         # NORM folds both apostrophes of "n't" into "not", and is lowercase.
         self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
         self.kinds: dict[str, tuple[str, str, int]] = {}
+        # Disclosures are looked for in every doc; the other triggers only where a claim
+        # rule matched (most blocks have no match, and most have a "no", "may" or "our").
+        self.disclosures = PhraseMatcher(nlp.vocab, attr="NORM")
         for rules in pack.context:
             for trigger in rules.triggers():
+                phrase = [nlp.make_doc(trigger.phrase)]
+                if rules.category == "disclosure":
+                    self.disclosures.add("DISCLOSURE", phrase)
+                    continue
                 key = f"{rules.category}|{trigger.direction}|{trigger.max_scope}"
                 self.kinds[key] = (rules.category, trigger.direction, trigger.max_scope)
-                self.matcher.add(key, [nlp.make_doc(trigger.phrase)])
+                self.matcher.add(key, phrase)
 
     def __call__(self, doc: Doc) -> Doc:
-        triggers = self.find_triggers(doc)
-        doc.spans[DISCLOSURES] = filter_spans(
-            [Span(doc, t.start, t.end, label="DISCLOSURE") for t in triggers
-             if t.category == "disclosure"]
-        )  # fmt: skip
+        if found := self.disclosures(doc):
+            doc.spans[DISCLOSURES] = filter_spans(
+                [Span(doc, start, end, label="DISCLOSURE") for _, start, end in found]
+            )
         matches = doc.spans[MATCHES]
         if not len(matches):
             doc._.claim_decisions = []
             return doc
-        sentences = Sentences(doc, triggers)
+        sentences = Sentences(doc, self.find_triggers(doc))
         free = doc._.match_free or {}
         chosen: dict[tuple[int, str], Decision] = {}
         for match in matches:
@@ -198,17 +204,17 @@ class Sentence:
         first = self.words[0]
         if first.lower_ in ANAPHORS:
             return "anaphor"
+        opening = [t for t in self.words if t.i <= span.start][:5]
+        about_the_body = any(t.ent_type_ in BODY_LABELS for t in opening)
+        if about_the_body and self.ends_sentence:
+            return "background"  # "Symptoms typically ease by noon.", "Cartilage cushions."
         if span.start <= first.i + 1 or first.ent_type_.startswith("OUTCOME"):
             return "headline"
         if len(self.words) <= FRAGMENT_WORDS and self.question == "" and not self.ends_sentence:
             return "headline"
-        before = [t for t in self.words if t.i < span.start]
-        if any(t.lower_ in READER for t in before):
+        if any(t.lower_ in READER for t in self.words if t.i < span.start):
             return "reader"
-        opening = [t for t in self.words if t.i <= span.start][:5]
-        if any(t.ent_type_ in BODY_LABELS for t in opening):
-            return "background"  # "Symptoms typically ease by noon", "Cartilage cushions"
-        return "none"
+        return "background" if about_the_body else "none"
 
 
 class Sentences:
@@ -246,7 +252,7 @@ def _better(candidate: Decision, kept: Decision) -> bool:
 
 def _swallowed(trigger: Trigger, free: set[int]) -> bool:
     """A trigger on tokens that a pattern's gap filler took counts as in scope."""
-    if trigger.category in ("terminate", "pseudo", "disclosure"):
+    if trigger.category in ("terminate", "pseudo", "disclosure", "deficit"):
         return False
     return any(i in free for i in range(trigger.start, trigger.end))
 
@@ -257,6 +263,8 @@ def _reaches(trigger: Trigger, span: Span, stops: list[int]) -> bool:
         return False
     if trigger.start < span.start < trigger.end:  # runs into the span: "can [help relieve]"
         return trigger.direction in ("forward", "bidirectional")
+    if trigger.category == "hedge" and span.start <= trigger.start < span.end:
+        return True  # a hedge within the claim's words: "[a promising treatment]"
     if trigger.end <= span.start and trigger.direction in ("forward", "bidirectional"):
         gap = (trigger.end, span.start)
     elif trigger.start >= span.end and trigger.direction in ("backward", "bidirectional"):

@@ -73,8 +73,7 @@ def render_markdown(pack: RulePack) -> str:
     for signals in pack.genre:
         count = len(signals.terms) + len(signals.patterns)
         lines.append(
-            f"| {signals.genre} | {signals.weight:g} | {count} | "
-            f"{_one_line(signals.description)} |"
+            f"| {signals.genre} | {signals.weight:g} | {count} | {_one_line(signals.description)} |"
         )
     lines += ["", "## Rule reference", ""]
     for rule in rules:

@@ -16,10 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from scanner.detect.packs import PACK_CONFIG, pack_for
+from scanner.detect.prefilter import PrefilteredPatterns
 from scanner.detect.rules import RulePack
 
 MARKETING, EDITORIAL = "marketing", "editorial"
@@ -55,21 +56,22 @@ def judge(scores: Iterable[GenreScore | None]) -> tuple[str, GenreScore]:
 class PageGenre:
     def __init__(self, nlp: Language, pack: RulePack) -> None:
         self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self.patterns = Matcher(nlp.vocab)
+        self.patterns = PrefilteredPatterns(nlp.vocab)
         self.weights: dict[str, tuple[str, float]] = {}
         for number, signals in enumerate(pack.genre):
             key = f"{signals.genre}#{number}"
             self.weights[key] = (signals.genre, signals.weight)
             if signals.terms:
                 self.phrases.add(key, [nlp.make_doc(t) for t in signals.terms])
-            if signals.patterns:
-                self.patterns.add(key, signals.patterns)
+            for pattern in signals.patterns:
+                self.patterns.add(key, pattern)
 
     def __call__(self, doc: Doc) -> Doc:
         marketing = editorial = 0.0
         strings = doc.vocab.strings
-        for key, _start, _end in [*self.phrases(doc), *self.patterns(doc)]:
-            genre, weight = self.weights[strings[key]]
+        keys = [strings[k] for k, _, _ in self.phrases(doc)] + [k for k, *_ in self.patterns(doc)]
+        for key in keys:
+            genre, weight = self.weights[key]
             if genre == MARKETING:
                 marketing += weight
             else:

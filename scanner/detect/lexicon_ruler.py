@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+from spacy.attrs import ENT_IOB, ENT_TYPE
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
 
 from scanner.detect.packs import PACK_CONFIG, pack_for
+from scanner.detect.prefilter import PrefilteredPatterns
 from scanner.detect.rules import RulePack
+
+INSIDE, OUTSIDE, BEGIN = 1, 2, 3  # spaCy's ENT_IOB codes
 
 
 def spellings(term: str) -> list[str]:
@@ -45,12 +49,12 @@ class LexiconRuler:
             "LOWER": PhraseMatcher(nlp.vocab, attr="LOWER"),
             "LEMMA": PhraseMatcher(nlp.vocab, attr="LEMMA"),
         }
-        self.names = Matcher(nlp.vocab)
+        self.names = PrefilteredPatterns(nlp.vocab)  # runs only where a suffix word is
         self.labels: set[str] = set()
         for lexicon in pack.lexicons:
             if lexicon.name_suffixes:
                 self.names.add(
-                    lexicon.label, [name_pattern([s.lower() for s in lexicon.name_suffixes])]
+                    lexicon.label, name_pattern([s.lower() for s in lexicon.name_suffixes])
                 )
             attr = lexicon.match.upper()
             by_label: dict[str, list[str]] = {}
@@ -63,11 +67,20 @@ class LexiconRuler:
                 self.labels.add(label)
 
     def __call__(self, doc: Doc) -> Doc:
-        found = [m(doc) for m in self.matchers.values()] + [self.names(doc)]
-        spans = [
-            Span(doc, start, end, label=label) for matches in found for label, start, end in matches
-        ]
-        doc.ents = filter_spans(spans)
+        found = [match for matcher in self.matchers.values() for match in matcher(doc)]
+        found += [(doc.vocab.strings[label], s, e) for label, s, e, _ in self.names(doc)]
+        # Longest first, then earliest (as spacy.util.filter_spans), written straight into
+        # the entity columns: Span objects and the doc.ents setter cost more than matching.
+        found.sort(key=lambda m: (m[1] - m[2], m[1]))
+        taken = np.zeros(len(doc), dtype=bool)
+        columns = np.zeros((len(doc), 2), dtype=np.uint64)
+        columns[:, 0] = OUTSIDE
+        for label, start, end in found:
+            if not taken[start:end].any():
+                taken[start:end] = True
+                columns[start, 0], columns[start + 1 : end, 0] = BEGIN, INSIDE
+                columns[start:end, 1] = label
+        doc.from_array([ENT_IOB, ENT_TYPE], columns)
         return doc
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from spacy.attrs import ENT_TYPE
 from spacy.tokens import Doc, Span
 
 from scanner.detect.context import DISCLOSURES, PAGE_GATED_SUBJECTS, Decision
@@ -36,9 +37,10 @@ CLOSING_QUOTES = frozenset({'"', "”", "»", "“"})
 def page_result(docs: Sequence[tuple[int, Doc]], pack: RulePack) -> PageResult:
     genre, _score = judge(doc._.genre_signals for _, doc in docs)
     result = PageResult(genre=genre)
-    names_therapy = any(ent.label_ == "THERAPY" for _, doc in docs for ent in doc.ents)
+    therapy = docs[0][1].vocab.strings["THERAPY"] if docs else 0
+    names_therapy = any(therapy in doc.to_array(ENT_TYPE) for _, doc in docs)
     for block, doc in docs:
-        for span in doc.spans[DISCLOSURES]:
+        for span in doc.spans.get(DISCLOSURES, ()):
             result.disclosures.append(
                 Disclosure(block, span.start_char, span.end_char, span.text, span.sent.text)
             )

@@ -35,7 +35,7 @@ SEVERITIES: tuple[str, ...] = get_args(Severity)  # worst first
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 ContextCategory = Literal[
     "negation", "attribution", "research", "regulatory", "description", "hedge", "disclosure",
-    "pseudo", "terminate", "study", "reported",
+    "pseudo", "terminate", "study", "reported", "deficit",
 ]  # fmt: skip
 # Context that suppresses a claim only on a page that is not the clinic's own marketing: on
 # a clinic page, "studies showed improvement" and a patient who "said" so are still claims.
