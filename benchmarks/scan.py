@@ -40,19 +40,30 @@ def words(pages: list[list[str]]) -> int:
     return sum(len(block.split()) for page in pages for block in page)
 
 
+ROUNDS = 3
+
+
 def tokenize_rate(pages: list[list[str]], n_words: int) -> float:
-    nlp = spacy.blank("en")
-    started = time.perf_counter()
-    for _ in nlp.pipe((b for page in pages for b in page), batch_size=256):
-        pass
-    return n_words / (time.perf_counter() - started)
+    """Best of ROUNDS single passes, each with a fresh pipeline (a cold tokenizer cache)."""
+    best = float("inf")
+    for _ in range(ROUNDS):
+        nlp = spacy.blank("en")
+        started = time.perf_counter()
+        for _ in nlp.pipe((b for page in pages for b in page), batch_size=256):
+            pass
+        best = min(best, time.perf_counter() - started)
+    return n_words / best
 
 
 def detect_rate(pages: list[list[str]], n_words: int) -> tuple[float, int]:
-    detector = Detector()
-    started = time.perf_counter()
-    claims = sum(len(result.claims) for result in detector.pages(pages))
-    return n_words / (time.perf_counter() - started), claims
+    """Best of ROUNDS single passes, each with a fresh Detector (built before the clock)."""
+    best, claims = float("inf"), 0
+    for _ in range(ROUNDS):
+        detector = Detector()
+        started = time.perf_counter()
+        claims = sum(len(result.claims) for result in detector.pages(pages))
+        best = min(best, time.perf_counter() - started)
+    return n_words / best, claims
 
 
 def store_with(pages: list[list[str]], path: Path) -> None:

@@ -2,8 +2,8 @@
 
 spaCy's own lookup lemmatizer looks words up as written, and the table is case-sensitive:
 "Reverses" in a heading stays "Reverses". This one looks up the lowercase form, so lemmas
-are lowercase and headings match like body text. It maps each distinct word of a doc once
-(numpy over the doc's LOWER column), which keeps it cheap next to tokenization.
+are lowercase and headings match like body text. Each distinct word is looked up once per
+process and remembered, which keeps it cheap next to tokenization.
 """
 
 from __future__ import annotations
@@ -32,10 +32,9 @@ class LowercaseLookupLemmatizer:
     def __call__(self, doc: Doc) -> Doc:
         if len(doc) == 0:
             return doc
-        lowers = doc.to_array(LOWER)
-        forms, where = np.unique(lowers, return_inverse=True)
-        lemmas = np.fromiter(map(self._lemma, forms.tolist()), dtype=np.uint64, count=len(forms))
-        doc.from_array([LEMMA], lemmas[where].reshape(-1, 1))  # type: ignore[arg-type]
+        known, lemma = self.lemma_of.get, self._lemma
+        lemmas = [known(form) or lemma(form) for form in doc.to_array(LOWER).tolist()]
+        doc.from_array([LEMMA], np.array(lemmas, dtype=np.uint64).reshape(-1, 1))
         return doc
 
     def _lemma(self, form: int) -> int:

@@ -72,14 +72,14 @@ class LexiconRuler:
         # Longest first, then earliest (as spacy.util.filter_spans), written straight into
         # the entity columns: Span objects and the doc.ents setter cost more than matching.
         found.sort(key=lambda m: (m[1] - m[2], m[1]))
-        taken = np.zeros(len(doc), dtype=bool)
-        columns = np.zeros((len(doc), 2), dtype=np.uint64)
-        columns[:, 0] = OUTSIDE
+        taken = [False] * len(doc)
+        iob, types = [OUTSIDE] * len(doc), [0] * len(doc)
         for label, start, end in found:
-            if not taken[start:end].any():
-                taken[start:end] = True
-                columns[start, 0], columns[start + 1 : end, 0] = BEGIN, INSIDE
-                columns[start:end, 1] = label
+            if not any(taken[start:end]):
+                taken[start:end] = [True] * (end - start)
+                iob[start:end] = [BEGIN] + [INSIDE] * (end - start - 1)
+                types[start:end] = [label] * (end - start)
+        columns = np.array([iob, types], dtype=np.uint64).T
         doc.from_array([ENT_IOB, ENT_TYPE], columns)
         return doc
 

@@ -44,10 +44,13 @@ class Requirement:
 
 def requirements(pattern: list[dict[str, Any]], strings: StringStore) -> list[Requirement]:
     """What a pattern's required elements need, where that can be told from the pattern."""
-    needs = []
-    for element in pattern:
-        if str(element.get("OP", "")) not in ("", "+"):
-            continue  # optional or filler
+    return [need for element in pattern for need in element_needs(element, strings)]
+
+
+def element_needs(element: dict[str, Any], strings: StringStore) -> list[Requirement]:
+    """What the token matching one element must have (nothing, for an optional element)."""
+    needs: list[Requirement] = []
+    if str(element.get("OP", "")) in ("", "+"):
         for attr, value in element.items():
             if attr not in COLUMNS:
                 continue
@@ -70,6 +73,10 @@ class Pattern:
     matcher: Matcher
     fillers: frozenset[int]
     needs: list[Requirement]
+    # What the first and the last token of a match must have: a match can only start at
+    # a token with `first` and end at one with `last`, so the matcher runs between them.
+    first: Requirement | None
+    last: Requirement | None
 
 
 class PrefilteredPatterns:
@@ -78,6 +85,8 @@ class PrefilteredPatterns:
         self.sentences = sentences
         self.patterns: list[Pattern] = []
         self.used: set[int] = set()  # the columns some pattern needs
+        self.index: dict[tuple[int, int], list[int]] = {}
+        self.always: list[int] = []  # patterns with nothing to index them by
 
     def add(self, key: str, pattern: list[dict[str, Any]]) -> None:
         matcher = Matcher(self.vocab, validate=True)
@@ -85,7 +94,21 @@ class PrefilteredPatterns:
         fillers = frozenset(i for i, e in enumerate(pattern) if is_filler(e))
         needs = requirements(pattern, self.vocab.strings)
         self.used.update(n.column for n in needs)
-        self.patterns.append(Pattern(key, matcher, fillers, needs))
+        first = element_needs(pattern[0], self.vocab.strings)
+        last = element_needs(pattern[-1], self.vocab.strings)
+        self.patterns.append(
+            Pattern(
+                key, matcher, fillers, needs, first[0] if first else None, last[0] if last else None
+            )
+        )
+        # Index the pattern by the values of its most selective need: a doc's values then
+        # name the few patterns worth checking, instead of checking every pattern.
+        if needs:
+            anchor = min(needs, key=lambda n: len(n.values))
+            for value in anchor.values:
+                self.index.setdefault((anchor.column, value), []).append(len(self.patterns) - 1)
+        else:
+            self.always.append(len(self.patterns) - 1)
 
     def __call__(self, doc: Doc) -> Iterator[tuple[str, int, int, tuple[int, ...]]]:
         """(key, start, end, tokens the pattern's gap fillers took) for every match."""
@@ -93,11 +116,19 @@ class PrefilteredPatterns:
             return
         columns = doc.to_array(ATTRS)
         present = [set(columns[:, c].tolist()) if c in self.used else set() for c in COLUMN_IDS]
-        sentences = Sentences(doc, columns) if self.sentences else None
-        for pattern in self.patterns:
+        sentences = Sentences(doc, columns, self.sentences)
+        candidates = set(self.always)
+        for column in self.used:
+            for value in present[column]:
+                candidates.update(self.index.get((column, value), ()))
+        for number in sorted(candidates):
+            pattern = self.patterns[number]
             if any(present[n.column].isdisjoint(n.values) for n in pattern.needs):
                 continue  # something the pattern needs is nowhere in the doc
-            for start, end in sentences.holding(pattern.needs) if sentences else [(0, len(doc))]:
+            for run in sentences.holding(pattern.needs):
+                start, end = sentences.narrow(run, pattern.first, pattern.last)
+                if start >= end:
+                    continue
                 part = doc[start:end] if (start, end) != (0, len(doc)) else doc
                 for _key, s, e, alignment in pattern.matcher(part, with_alignments=True):  # type: ignore[misc]
                     fillers = pattern.fillers
@@ -108,9 +139,9 @@ class PrefilteredPatterns:
 class Sentences:
     """A doc's sentences, to find the runs of them that hold what a pattern needs."""
 
-    def __init__(self, doc: Doc, columns: np.ndarray) -> None:
+    def __init__(self, doc: Doc, columns: np.ndarray, split: bool = True) -> None:
         self.length = len(doc)
-        starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
+        starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist() if split else [0]
         starts = starts if starts and starts[0] == 0 else [0, *starts]
         self.bounds = list(zip(starts, [*starts[1:], self.length], strict=True))
         self.columns = columns
@@ -125,9 +156,7 @@ class Sentences:
         for need in needs:
             holds = self.holds.get(need)
             if holds is None:
-                column = self.values.get(need.column)
-                if column is None:
-                    column = self.values[need.column] = self.columns[:, need.column].tolist()
+                column = self.column(need.column)
                 holds = self.holds[need] = [
                     not need.values.isdisjoint(column[start:end]) for start, end in self.bounds
                 ]
@@ -141,3 +170,23 @@ class Sentences:
             else:
                 runs.append((start, end))
         return runs
+
+    def column(self, number: int) -> list[int]:
+        values = self.values.get(number)
+        if values is None:
+            values = self.values[number] = self.columns[:, number].tolist()
+        return values
+
+    def narrow(
+        self, run: tuple[int, int], first: Requirement | None, last: Requirement | None
+    ) -> tuple[int, int]:
+        """The part of a run from its first token that can start a match to its last token
+        that can end one (empty when there is none)."""
+        start, end = run
+        if first is not None:
+            values, column = first.values, self.column(first.column)
+            start = next((i for i in range(start, end) if column[i] in values), end)
+        if last is not None and start < end:
+            values, column = last.values, self.column(last.column)
+            end = next((i + 1 for i in range(end - 1, start - 1, -1) if column[i] in values), start)
+        return start, end
