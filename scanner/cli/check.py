@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.text import Text
 
 from scanner.cli.common import err_console
-from scanner.detect.detector import Detector, Finding, PageResult
 from scanner.detect.rules import SEVERITY_RANK
 from scanner.detect.sources import Block, Source, load_source
 from scanner.errors import EXIT_FAILURE, EXIT_OK
 from scanner.output import inert
+
+if TYPE_CHECKING:
+    from scanner.detect.findings import Finding, PageResult
 
 FAIL_ON = {"any": 1, "low": 1, "medium": 2, "high": 3, "none": 99}
 
@@ -87,6 +89,8 @@ def check(
       claimscan check https://clinic.example/stem-cells --format jsonl
       claimscan check site/*.html --fail-on high --rules my-rules/
     """
+    from scanner.detect.detector import Detector  # spaCy: imported when detection runs
+
     loaded = [load_source(name) for name in sources]
     detector = Detector(rules_dirs, builtin=not no_builtin_rules)
     results = detector.pages([[b.text for b in source.blocks] for source in loaded])

@@ -6,16 +6,17 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import click
 from rich.console import Console
 from rich.logging import RichHandler
-from sqlalchemy.engine import make_url
 
 from scanner.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, ClaimscanError
-from scanner.store import Store, database_url
+
+if TYPE_CHECKING:
+    from scanner.store import Store
 
 db_option = click.option(
     "--db",
@@ -29,6 +30,8 @@ err_console = Console(stderr=True)
 
 
 def open_store(db: str | None) -> Store:
+    from scanner.store import Store
+
     return Store.open(db)
 
 
@@ -43,6 +46,10 @@ def hide_password(url: str) -> str:
 
 def default_evidence_dir(db: str | None) -> Path:
     """WARC files live beside a SQLite store (`x.db` -> `x-evidence/`), else in ./."""
+    from sqlalchemy.engine import make_url
+
+    from scanner.store import database_url
+
     url = make_url(database_url(db))
     if url.get_backend_name() == "sqlite" and url.database:
         path = Path(url.database)

@@ -19,8 +19,6 @@ from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from spacy.matcher import Matcher
-from spacy.vocab import Vocab
 
 from scanner.errors import InputError
 from scanner.resources import data_dir
@@ -161,6 +159,9 @@ class ClaimRule(Strict):
 
 
 def _valid_token_patterns(patterns: list[Any]) -> list[Any]:
+    from spacy.matcher import Matcher  # validating patterns needs spaCy; reading rules not
+    from spacy.vocab import Vocab
+
     matcher = Matcher(Vocab(), validate=True)
     for number, pattern in enumerate(patterns, 1):
         if isinstance(pattern, list):

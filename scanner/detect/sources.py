@@ -14,10 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import URLError
 
-from scrapy.http import HtmlResponse
-
-from scanner.crawl.extract import extract_page
-from scanner.crawl.settings import DEFAULT_USER_AGENT
 from scanner.errors import InputError
 from scanner.models import page_blocks
 
@@ -50,7 +46,7 @@ def load_source(name: str, timeout: float = 20.0) -> Source:
         raise InputError(f"{name}: no such file")
     data = path.read_bytes()
     if path.suffix.lower() in HTML_SUFFIXES or data.lstrip()[:1] == b"<":
-        return _from_html(name, HtmlResponse(url=path.resolve().as_uri(), body=data))
+        return _from_html(name, path.resolve().as_uri(), data)
     return text_source(name, _decode(data))
 
 
@@ -65,9 +61,15 @@ def text_source(name: str, text: str) -> Source:
     return Source(name, blocks)
 
 
-def _from_html(name: str, response: HtmlResponse) -> Source:
+def _from_html(name: str, url: str, body: bytes, content_type: str = "") -> Source:
+    # The crawler's extraction, and Scrapy with it, is imported only for HTML.
+    from scrapy.http import HtmlResponse
+
+    from scanner.crawl.extract import extract_page
+
+    headers = {"Content-Type": content_type} if content_type else {}
+    page = extract_page(HtmlResponse(url=url, body=body, headers=headers))
     blocks, offset = [], 0
-    page = extract_page(response)
     for number, block in enumerate(page_blocks(page.title, page.description, page.blocks), 1):
         blocks.append(Block(block.text, offset, number, 1, block.tag, block.locator, block.heading))
         offset += len(block.text) + 1
@@ -75,6 +77,8 @@ def _from_html(name: str, response: HtmlResponse) -> Source:
 
 
 def _from_url(url: str, timeout: float) -> Source:
+    from scanner.crawl.settings import DEFAULT_USER_AGENT
+
     request = urllib.request.Request(url, headers={"User-Agent": DEFAULT_USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
@@ -87,8 +91,7 @@ def _from_url(url: str, timeout: float) -> Source:
         raise InputError(f"{url}: larger than {MAX_FETCH // 1024 // 1024} MB")
     if content_type.startswith("text/plain"):
         return text_source(url, _decode(body))
-    response = HtmlResponse(url=final_url, body=body, headers={"Content-Type": content_type})
-    return _from_html(url, response)
+    return _from_html(url, final_url, body, content_type)
 
 
 def _decode(data: bytes) -> str:
