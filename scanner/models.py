@@ -244,6 +244,7 @@ class StoredFinding(BaseModel):
     sentence_start: int
     cues: list[str]
     disclosures: list[str]
+    categories: list[str] = []  # every category of the sentence, the main one first
 
 
 ClaimStatus = Literal["new", "persisting", "changed", "removed", "not_checked"]
@@ -255,6 +256,7 @@ class ClaimRecord(BaseModel):
     id: str
     clinic: str
     category: str
+    categories: list[str]
     rule_id: str
     severity: str
     strength: str

@@ -123,6 +123,7 @@ def _rank(finding: Finding) -> tuple[Any, ...]:
         -SEVERITY_RANK[finding.severity],
         CATEGORY_ORDER.index(finding.category),
         finding.start,
+        finding.start - finding.end,  # the longer match quotes more of the claim
         finding.rule_id,
     )
 

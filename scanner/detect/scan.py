@@ -249,6 +249,7 @@ def _rows(result: PageResult) -> list[FindingToSave]:
             sentence_start=f.sentence_start,
             cues=f.cues,
             disclosures=f.disclosures,
+            categories=f.categories,
         )
         for f in result.claims
     ]

@@ -173,6 +173,7 @@ def _moved_in_place(
 def _update(claim: ClaimRow, group: Seen, run_id: int, status: str) -> None:
     finding, _ = group.first
     claim.category = group.category
+    claim.categories = list(finding.categories) or [group.category]
     claim.rule_id = finding.rule_id or ""
     claim.severity = finding.severity or ""
     claim.strength = finding.strength or ""

@@ -195,6 +195,7 @@ def _claim(
         number=number,
         rule_id=first.rule_id or "",
         category=first.category or "",
+        categories=first.categories or [first.category or ""],
         severity=first.severity or "",
         strength=first.strength or "",
         sentence=first.sentence,

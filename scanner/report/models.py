@@ -66,6 +66,9 @@ class Claim(Model):
     number: str = Field(description="The claim's number in this report, e.g. 2.3.")
     rule_id: str
     category: str
+    categories: list[str] = Field(
+        description="Every category the sentence was flagged for, the main one first."
+    )
     severity: str
     strength: str
     sentence: str = Field(description="The verbatim sentence.")

@@ -27,7 +27,7 @@ FORMATS = ("html", "pdf", "json", "csv")
 CHART_WIDTH, LABEL_WIDTH, ROW_HEIGHT = 640.0, 220.0, 28.0
 CSV_COLUMNS = [
     "clinic_id", "clinic_name", "country", "region", "claim_number", "rule_id", "category",
-    "severity", "strength", "sentence", "matched_text", "url", "heading", "block",
+    "categories", "severity", "strength", "sentence", "matched_text", "url", "heading", "block",
     "captured_at_utc", "sha256", "warc_record_id", "snapshot_id", "disclosures",
     "rule_pack_version",
 ]  # fmt: skip
@@ -125,7 +125,7 @@ def render_csv(data: ReportData) -> str:
             for occurrence in claim.occurrences:
                 row = [
                     clinic.id, clinic.name, clinic.country, clinic.region, claim.number,
-                    claim.rule_id, claim.category, claim.severity, claim.strength, claim.sentence,
+                    claim.rule_id, claim.category, " | ".join(claim.categories), claim.severity, claim.strength, claim.sentence,
                     claim.matched, occurrence.url, occurrence.heading, occurrence.block,
                     iso(occurrence.captured_at), occurrence.sha256, occurrence.warc_record_id,
                     occurrence.snapshot_id, " | ".join(claim.disclosures),

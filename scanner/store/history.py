@@ -73,6 +73,7 @@ class HistoryQueries:
                     id=r.id,
                     clinic=r.clinic_id,
                     category=r.category,
+                    categories=list(r.categories) or [r.category],
                     rule_id=r.rule_id,
                     severity=r.severity,
                     strength=r.strength,

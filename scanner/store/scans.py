@@ -45,6 +45,7 @@ class FindingToSave:
     sentence_start: int
     cues: tuple[str, ...]
     disclosures: tuple[str, ...]
+    categories: tuple[str, ...] = ()
 
 
 class ScanQueries:
@@ -188,6 +189,7 @@ class ScanQueries:
                     sentence_start=finding.sentence_start,
                     cues=finding.cues,
                     disclosures=finding.disclosures,
+                    categories=finding.categories or [finding.category] * bool(finding.category),
                 )
 
 
@@ -242,6 +244,7 @@ def _save(
                     sentence_start=finding.sentence_start,
                     cues=list(finding.cues),
                     disclosures=list(finding.disclosures),
+                    categories=list(finding.categories),
                 )
             )
             count += 1

@@ -172,6 +172,8 @@ class FindingRow(Base):
     sentence_start: Mapped[int]
     cues: Mapped[list[Any]]
     disclosures: Mapped[list[Any]]
+    # Every category the sentence was flagged for, the main one (`category`) first.
+    categories: Mapped[list[Any]] = mapped_column(server_default="[]")
 
 
 class ClaimRow(Base):
@@ -183,6 +185,7 @@ class ClaimRow(Base):
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
     category: Mapped[str] = mapped_column(String(40))
+    categories: Mapped[list[Any]] = mapped_column(server_default="[]")
     rule_id: Mapped[str] = mapped_column(String(80))
     severity: Mapped[str] = mapped_column(String(10))
     strength: Mapped[str] = mapped_column(String(10))
