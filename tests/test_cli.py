@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
+from scanner.cli import COMMANDS as TABLE
 from scanner.cli import cli
 from tests.conftest import REPO, claimscan
 
-COMMANDS = sorted(cli.commands)
+COMMANDS = sorted(TABLE)
+
+
+def command_named(name: str) -> click.Command:
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None
+    return command
 
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_command_explains_itself(name: str) -> None:
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0
-    command = cli.commands[name]
+    command = command_named(name)
     assert command.help and len(command.help) > 60
+    assert command.name == name
 
 
 @pytest.mark.parametrize("name", COMMANDS)
@@ -31,7 +42,7 @@ def test_every_command_is_documented_in_the_readme(name: str) -> None:
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_option_of_a_command_has_help(name: str) -> None:
-    for param in cli.commands[name].params:
+    for param in command_named(name).params:
         if isinstance(param, click.Option):
             assert param.help, f"{name} {param.opts} has no help"
 
@@ -71,3 +82,33 @@ def test_the_store_comes_from_the_environment(
     result = CliRunner().invoke(cli, ["runs", "--format", "jsonl"])
     assert result.exit_code == 0
     assert (tmp_path / "env.db").exists()
+
+
+HEAVY = ("spacy", "scrapy", "sqlalchemy")
+
+
+def imported_after(*args: str) -> set[str]:
+    """Which of spaCy, Scrapy and SQLAlchemy a command line imports."""
+    code = (
+        "import sys\n"
+        "from scanner.cli import cli\n"
+        "from scanner.cli.common import run_command\n"
+        f"sys.argv = ['claimscan', *{list(args)!r}]\n"
+        "run_command(cli)\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    return set(json.loads(result.stdout.strip().splitlines()[-1].replace("'", '"')))
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["check", "--help"]])
+def test_help_and_version_import_no_heavy_library(args: list[str]) -> None:
+    assert imported_after(*args) == set()
+
+
+def test_check_on_a_text_file_imports_spacy_only(tmp_path: Path) -> None:
+    page = tmp_path / "ad.txt"
+    page.write_text("Our stem cells rebuild bone.\n")
+    assert imported_after("check", str(page)) == {"spacy"}

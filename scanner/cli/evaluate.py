@@ -47,7 +47,12 @@ from scanner.output import inert
     help="Compare two annotators' gold files (A then B) instead of scoring detection.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people (tables and lists); json for scripts.",
 )
 @click.option("--show", default=20, show_default=True, help="Misses and false flags to list.")
 @rules_option

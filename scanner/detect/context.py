@@ -197,15 +197,16 @@ class Sentence:
             return "therapy"
         if self.labels & SUBJECT_LABELS:
             return "reference"
-        if "OTHER_TX" in self.labels and category != "comparative":
-            return "background"  # "A rare complication of bisphosphonates is ..."
         if not self.words:
             return "none"
         first = self.words[0]
         if first.lower_ in ANAPHORS:
             return "anaphor"
-        opening = [t for t in self.words if t.i <= span.start][:5]
-        about_the_body = any(t.ent_type_ in BODY_LABELS for t in opening)
+        before = [t for t in self.words if t.i <= span.start]
+        about_the_body = any(t.ent_type_ in BODY_LABELS for t in before[:5]) or (
+            # "A rare complication of bisphosphonates is ...": conventional care
+            category != "comparative" and any(t.ent_type_ == "OTHER_TX" for t in before)
+        )
         if about_the_body and self.ends_sentence:
             return "background"  # "Symptoms typically ease by noon.", "Cartilage cushions."
         if span.start <= first.i + 1 or first.ent_type_.startswith("OUTCOME"):
