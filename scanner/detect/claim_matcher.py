@@ -47,8 +47,8 @@ class ClaimMatcher:
             if key not in spans:
                 spans[key] = Span(doc, start, end, label=rule_id)
                 doc._.match_free[key] = taken
-        for key, start, end in self.phrases(doc):
-            rule_id = doc.vocab.strings[key]
+        for match_id, start, end in self.phrases(doc):
+            rule_id = doc.vocab.strings[match_id]
             spans.setdefault((start, end, rule_id), Span(doc, start, end, label=rule_id))
         ends = sentence_ends(doc)
         doc.spans[MATCHES] = [

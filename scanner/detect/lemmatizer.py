@@ -34,7 +34,7 @@ class LowercaseLookupLemmatizer:
             return doc
         known, lemma = self.lemma_of.get, self._lemma
         lemmas = [known(form) or lemma(form) for form in doc.to_array(LOWER).tolist()]
-        doc.from_array([LEMMA], np.array(lemmas, dtype=np.uint64).reshape(-1, 1))
+        doc.from_array([LEMMA], np.array(lemmas, dtype=np.uint64).reshape(-1, 1))  # type: ignore[arg-type]
         return doc
 
     def _lemma(self, form: int) -> int:

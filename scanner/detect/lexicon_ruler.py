@@ -80,7 +80,7 @@ class LexiconRuler:
                 iob[start:end] = [BEGIN] + [INSIDE] * (end - start - 1)
                 types[start:end] = [label] * (end - start)
         columns = np.array([iob, types], dtype=np.uint64).T
-        doc.from_array([ENT_IOB, ENT_TYPE], columns)
+        doc.from_array([ENT_IOB, ENT_TYPE], columns)  # type: ignore[arg-type]
         return doc
 
 

@@ -125,8 +125,9 @@ def render_csv(data: ReportData) -> str:
             for occurrence in claim.occurrences:
                 row = [
                     clinic.id, clinic.name, clinic.country, clinic.region, claim.number,
-                    claim.rule_id, claim.category, " | ".join(claim.categories), claim.severity, claim.strength, claim.sentence,
-                    claim.matched, occurrence.url, occurrence.heading, occurrence.block,
+                    claim.rule_id, claim.category, " | ".join(claim.categories), claim.severity,
+                    claim.strength, claim.sentence, claim.matched, occurrence.url,
+                    occurrence.heading, occurrence.block,
                     iso(occurrence.captured_at), occurrence.sha256, occurrence.warc_record_id,
                     occurrence.snapshot_id, " | ".join(claim.disclosures),
                     data.scope.rule_pack_version,
