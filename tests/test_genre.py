@@ -76,3 +76,16 @@ def test_on_such_a_page_the_clinic_words_it_quotes_are_claims() -> None:
     result = detector().page([*NEWS, quoted])
     assert result.genre == "editorial"
     assert [f.sentence for f in result.claims] == [quoted]
+
+
+def test_a_byline_tips_an_explainer_to_editorial_but_does_not_decide_alone() -> None:
+    explainer = [
+        "Stem cells: what to know",
+        "By Priya Raman, Health Desk",
+        "You may have heard that stem cells can become bone, muscle or nerve.",
+        "Ask your doctor about the evidence for an infusion.",
+    ]
+    assert detector().page(explainer).genre == "editorial"
+    assert detector().page(explainer[:1] + explainer[2:]).genre == "marketing"
+    blog = ["By Dr. Ana Ruiz, DC", "Our stem cell injections rebuild worn knees."]
+    assert detector().page(blog).genre == "marketing"

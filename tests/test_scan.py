@@ -153,3 +153,18 @@ def test_findings_are_listed_for_tools(scanned: Path) -> None:
     header, *rows = result.stdout.splitlines()
     assert header.startswith("id,kind,clinic,rule_id,category,severity,strength,text,sentence,url")
     assert len(rows) == len(claims(scanned, "renewbone"))
+
+
+def test_a_sentence_several_rules_flag_is_one_finding_with_every_category(
+    scanned: Path,
+) -> None:
+    found = claims(scanned)
+    several = [f for f in found if len(f.categories) > 1]
+    assert several, "the fixture sites hold sentences of more than one category"
+    for finding in several:
+        assert finding.categories[0] == finding.category
+        assert len(set(finding.categories)) == len(finding.categories)
+    per_sentence = [(f.snapshot_id, f.block_index, f.sentence_start) for f in found]
+    assert len(per_sentence) == len(set(per_sentence))  # one finding a sentence
+    [claim] = [c for c in Store.open(str(scanned)).claims() if c.sentence == several[0].sentence]
+    assert claim.categories == several[0].categories  # the reviewer sees the sentence once

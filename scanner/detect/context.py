@@ -74,6 +74,7 @@ class Decision:
     cues: tuple[str, ...]
     subject: str
     soft: tuple[str, ...]  # reasons only the page can settle (see the module's docstring)
+    marketing_only: bool  # the rule counts on marketing pages only (`pages: marketing`)
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ class ClaimContext:
             cues=tuple(f"{t.category}:{t.text}" for t in in_scope if t.category != "terminate"),
             subject=subject,
             soft=soft if reason is None else (),
+            marketing_only=rule.pages == "marketing",
         )
 
 

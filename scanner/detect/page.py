@@ -3,7 +3,8 @@
 - The page's genre (genre.py). On the clinic's own marketing a benefit needs no subject in
   its sentence, and a reported study or a quoted patient is the clinic's claim (the
   context component leaves these as `soft` reasons, lifted here). On a page that writes
-  about clinics (news, academic, regulator, skeptic), only words it quotes are claims.
+  about clinics (news, academic, regulator, skeptic), only words it quotes are claims,
+  and only for rules that are not `pages: marketing`.
 - A claim with no therapy named in its sentence (a headline "Regrow cartilage naturally",
   "They also repair discs", "Our protocol rebuilds bone") counts only on a page that names
   a regenerative therapy somewhere.
@@ -45,6 +46,8 @@ def page_result(docs: Sequence[tuple[int, Doc]], pack: RulePack) -> PageResult:
                 Disclosure(block, span.start_char, span.end_char, span.text, span.sent.text)
             )
     for block, doc in docs:
+        if not doc._.claim_decisions:
+            continue
         nearby = tuple(
             dict.fromkeys(
                 d.sentence for d in result.disclosures if abs(d.block - block) <= NEARBY_BLOCKS
@@ -67,7 +70,7 @@ def _finding(
         negated, reason = False, None
     if not negated and decision.subject in PAGE_GATED_SUBJECTS and not names_therapy:
         negated, reason = True, "no_subject"
-    if not negated and not marketing and not quoted(span):
+    if not negated and not marketing and (decision.marketing_only or not quoted(span)):
         negated, reason = True, "editorial"
     return Finding(
         rule_id=decision.rule_id,
