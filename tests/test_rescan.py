@@ -140,7 +140,9 @@ def test_a_reworded_claim_keeps_its_id(rescans: Rescans) -> None:
 
 def test_claims_list_their_status_for_tools(rescans: Rescans) -> None:
     rows = rescans.cli("claims", "--format", "csv").stdout.splitlines()
-    columns = "id,clinic,category,rule_id,severity,strength,sentence,urls,first_seen,last_seen"
+    columns = (
+        "id,clinic,category,categories,rule_id,severity,strength,sentence,urls,first_seen,last_seen"
+    )
     assert rows[0] == columns + ",status,runs"
     statuses = {
         json.loads(line)["status"]
