@@ -69,8 +69,9 @@ class PageGenre:
     def __call__(self, doc: Doc) -> Doc:
         marketing = editorial = 0.0
         strings = doc.vocab.strings
-        keys = [strings[k] for k, _, _ in self.phrases(doc)] + [k for k, *_ in self.patterns(doc)]
-        for key in keys:
+        found = [(strings[k], s, e) for k, s, e in self.phrases(doc)]
+        found += [(k, s, e) for k, s, e, _ in self.patterns(doc)]
+        for key in _longest_first(found):
             genre, weight = self.weights[key]
             if genre == MARKETING:
                 marketing += weight
@@ -78,6 +79,18 @@ class PageGenre:
                 editorial += weight
         doc._.genre_signals = GenreScore(marketing, editorial)
         return doc
+
+
+def _longest_first(found: list[tuple[str, int, int]]) -> list[str]:
+    """Signals that overlap count once, the longest ("ask your doctor", not also "your
+    doctor" within it)."""
+    taken: set[int] = set()
+    keys = []
+    for key, start, end in sorted(found, key=lambda f: (f[1] - f[2], f[1])):
+        if taken.isdisjoint(range(start, end)):
+            taken.update(range(start, end))
+            keys.append(key)
+    return keys
 
 
 @Language.factory("page_genre", default_config=PACK_CONFIG)
