@@ -25,7 +25,6 @@ from spacy.vocab import Vocab
 
 ATTRS = [ENT_TYPE, LOWER, LEMMA, ORTH, LIKE_NUM, SHAPE]
 COLUMNS = {"ENT_TYPE": 0, "LOWER": 1, "LEMMA": 2, "ORTH": 3, "TEXT": 3, "LIKE_NUM": 4, "SHAPE": 5}
-COLUMN_IDS = range(len(ATTRS))
 
 
 def is_filler(element: dict[str, Any]) -> bool:
@@ -85,7 +84,9 @@ class PrefilteredPatterns:
         self.sentences = sentences
         self.patterns: list[Pattern] = []
         self.used: set[int] = set()  # the columns some pattern needs
-        self.index: dict[tuple[int, int], list[int]] = {}
+        self.index: dict[int, dict[int, list[int]]] = {}  # column -> value -> patterns
+        self.read: list[int] = []
+        self.attrs: list[int | str] = []
         self.always: list[int] = []  # patterns with nothing to index them by
 
     def add(self, key: str, pattern: list[dict[str, Any]]) -> None:
@@ -105,26 +106,32 @@ class PrefilteredPatterns:
         # name the few patterns worth checking, instead of checking every pattern.
         if needs:
             anchor = min(needs, key=lambda n: len(n.values))
+            index = self.index.setdefault(anchor.column, {})
             for value in anchor.values:
-                self.index.setdefault((anchor.column, value), []).append(len(self.patterns) - 1)
+                index.setdefault(value, []).append(len(self.patterns) - 1)
         else:
             self.always.append(len(self.patterns) - 1)
+        self.read = sorted(self.used)  # the columns to read from a doc, and their attributes
+        self.attrs = [ATTRS[c] for c in self.read]
 
     def __call__(self, doc: Doc) -> Iterator[tuple[str, int, int, tuple[int, ...]]]:
         """(key, start, end, tokens the pattern's gap fillers took) for every match."""
         if not self.patterns or not len(doc):
             return
-        columns = doc.to_array(ATTRS)
-        present = [set(columns[:, c].tolist()) if c in self.used else set() for c in COLUMN_IDS]
-        sentences = Sentences(doc, columns, self.sentences)
+        array = doc.to_array(self.attrs).reshape(len(doc), -1)
+        columns = {c: array[:, i] for i, c in enumerate(self.read)}
+        present = {c: set(values.tolist()) for c, values in columns.items()}
         candidates = set(self.always)
-        for column in self.used:
-            for value in present[column]:
-                candidates.update(self.index.get((column, value), ()))
+        for column, index in self.index.items():
+            for value in present[column].intersection(index):
+                candidates.update(index[value])
+        sentences: Sentences | None = None
         for number in sorted(candidates):
             pattern = self.patterns[number]
             if any(present[n.column].isdisjoint(n.values) for n in pattern.needs):
                 continue  # something the pattern needs is nowhere in the doc
+            if sentences is None:
+                sentences = Sentences(doc, columns, self.sentences)
             for run in sentences.holding(pattern.needs):
                 start, end = sentences.narrow(run, pattern.first, pattern.last)
                 if start >= end:
@@ -139,7 +146,7 @@ class PrefilteredPatterns:
 class Sentences:
     """A doc's sentences, to find the runs of them that hold what a pattern needs."""
 
-    def __init__(self, doc: Doc, columns: np.ndarray, split: bool = True) -> None:
+    def __init__(self, doc: Doc, columns: dict[int, np.ndarray], split: bool = True) -> None:
         self.length = len(doc)
         starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist() if split else [0]
         starts = starts if starts and starts[0] == 0 else [0, *starts]
@@ -174,7 +181,7 @@ class Sentences:
     def column(self, number: int) -> list[int]:
         values = self.values.get(number)
         if values is None:
-            values = self.values[number] = self.columns[:, number].tolist()
+            values = self.values[number] = self.columns[number].tolist()
         return values
 
     def narrow(
