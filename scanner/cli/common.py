@@ -26,6 +26,15 @@ db_option = click.option(
     "[env: CLAIMSCAN_DB; default: claimscan.db]",
 )
 
+text_or_json_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json for tools.",
+)
+
 err_console = Console(stderr=True)
 
 

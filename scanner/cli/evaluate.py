@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from scanner.cli.check import no_builtin_option, rules_option
+from scanner.cli.common import text_or_json_option
 from scanner.detect.sources import load_source
 from scanner.errors import EXIT_OK, InputError
 from scanner.evaluation import (
@@ -46,14 +47,7 @@ from scanner.output import inert
     is_flag=True,
     help="Compare two annotators' gold files (A then B) instead of scoring detection.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people (tables and lists); json for scripts.",
-)
+@text_or_json_option
 @click.option("--show", default=20, show_default=True, help="Misses and false flags to list.")
 @rules_option
 @no_builtin_option

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from scanner.cli.check import no_builtin_option, rules_option
-from scanner.cli.common import db_option, err_console, open_store
+from scanner.cli.common import db_option, err_console, open_store, text_or_json_option
 from scanner.cli.crawl import CrawlArgs, crawl_into, crawl_options
 from scanner.clinics import load_clinics
 from scanner.detect.scan import run_scan
@@ -101,14 +101,7 @@ def rescan(
     "--from", "from_run", type=int, help="The earlier run. [default: the one before --to]"
 )
 @click.option("--to", "to_run", type=int, help="The later run. [default: the latest scanned run]")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people; json for tools.",
-)
+@text_or_json_option
 def diff_command(db: str | None, from_run: int | None, to_run: int | None, fmt: str) -> int:
     """Show what changed between two runs, claim by claim.
 
