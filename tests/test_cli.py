@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 
 from scanner.cli import COMMANDS as TABLE
 from scanner.cli import cli
+from scanner.store import Store
 from tests.conftest import REPO, claimscan
 
 COMMANDS = sorted(TABLE)
@@ -29,6 +31,8 @@ def command_named(name: str) -> click.Command:
 def test_every_command_explains_itself(name: str) -> None:
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0
+    assert "Example" in result.output, f"`claimscan {name} --help` shows no example"
+    assert "\\b" not in result.output  # click's no-rewrap marker, printed as text
     command = command_named(name)
     assert command.help and len(command.help) > 60
     assert command.name == name
@@ -71,6 +75,7 @@ def test_a_bad_size_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_pages_of_an_empty_store_is_an_empty_list(tmp_path: Path) -> None:
+    Store.open(str(tmp_path / "s.db")).close()
     result = claimscan("pages", "--db", str(tmp_path / "s.db"), "--format", "jsonl")
     assert (result.returncode, result.stdout) == (0, "")
 
@@ -78,10 +83,43 @@ def test_pages_of_an_empty_store_is_an_empty_list(tmp_path: Path) -> None:
 def test_the_store_comes_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    Store.open(str(tmp_path / "env.db")).close()
     monkeypatch.setenv("CLAIMSCAN_DB", str(tmp_path / "env.db"))
-    result = CliRunner().invoke(cli, ["runs", "--format", "jsonl"])
-    assert result.exit_code == 0
-    assert (tmp_path / "env.db").exists()
+    result = CliRunner().invoke(cli, ["runs", "--format", "jsonl"], standalone_mode=False)
+    assert result.exit_code == 0 and result.exception is None
+
+
+@pytest.mark.parametrize("command", ["claims", "scan", "findings", "pages", "runs", "review"])
+def test_a_mistyped_store_fails_and_creates_nothing(tmp_path: Path, command: str) -> None:
+    result = claimscan(command, "--db", str(tmp_path / "stuyd.db"))
+    assert result.returncode == 1
+    assert "stuyd.db: no such store" in result.stderr
+    assert not (tmp_path / "stuyd.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "is a folder, not a file"),
+        (lambda p: p.write_bytes(b"\x7fELF\x00\x01binary"), "not text or HTML (binary data)"),
+    ],
+    ids=["folder", "binary"],
+)
+def test_check_refuses_what_it_cannot_read(tmp_path: Path, make: Any, message: str) -> None:
+    target = tmp_path / "input"
+    make(target)
+    result = claimscan("check", str(target))
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_check_reads_standard_input() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "scanner", "check", "-", "--format", "jsonl"],
+        input="Our stem cells rebuild bone.\n", capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1  # a claim was found
+    assert json.loads(result.stdout)["source"] == "-"
 
 
 HEAVY = ("spacy", "scrapy", "sqlalchemy")

@@ -172,3 +172,13 @@ def test_an_unknown_format_is_a_usage_error(store_path: Path, tmp_path: Path) ->
     )
     assert result.returncode == 2
     assert "choose from html, pdf, json, csv" in result.stderr
+
+
+def test_a_report_for_a_clinic_not_in_the_store_is_refused(
+    store_path: Path, tmp_path: Path
+) -> None:
+    result = claimscan("report", "--db", str(store_path), "--out", str(tmp_path / "r"),
+                       "--clinic", "nosuch", "--format", "json")  # fmt: skip
+    assert result.returncode == 2
+    assert "no clinic 'nosuch' in the store" in result.stderr
+    assert not (tmp_path / "r").exists()

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.logging import RichHandler
 
-from scanner.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, ClaimscanError
+from scanner.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, ClaimscanError, StoreError
 
 if TYPE_CHECKING:
     from scanner.store import Store
@@ -35,12 +35,25 @@ text_or_json_option = click.option(
     help="text for people; json for tools.",
 )
 
-err_console = Console(stderr=True)
+# Messages are not wrapped: off a terminal (cron logs) a wrapped line is a broken line.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def open_store(db: str | None) -> Store:
-    from scanner.store import Store
+    """An existing store. Only `crawl` (and `rescan`, `demo`) create one: a mistyped --db
+    must fail, not answer from a new empty store (a cron job would never notice)."""
+    from sqlalchemy.engine import make_url
 
+    from scanner.store import Store, database_url
+
+    url = make_url(database_url(db))
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(url.database)
+        if not path.is_file():
+            raise StoreError(
+                f"{path}: no such store (crawl into it first, or name another with --db "
+                "or $CLAIMSCAN_DB)"
+            )
     return Store.open(db)
 
 

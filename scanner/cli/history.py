@@ -62,11 +62,11 @@ def rescan(
     could not be fetched this time: never counted as removed). The first rescan of a new
     store is a plain crawl and scan.
 
-    \\b
+    \b
     Exit codes: 0 done; 3 changes found (per --fail-on); 75 another run holds the store;
     130 interrupted (run it again to resume); 2 bad input.
 
-    \\b
+    \b
     Example (weekly, from cron):
       claimscan rescan clinics.csv --db /data/study.db --fail-on changed
     """
@@ -111,7 +111,7 @@ def diff_command(db: str | None, from_run: int | None, to_run: int | None, fmt: 
     lists new, removed, changed, not_checked (each item: claim_id, clinic, category,
     severity, strength, sentence, before, after, urls, note), persisting, unreachable.
 
-    \\b
+    \b
     Examples:
       claimscan diff --db study.db
       claimscan diff --db study.db --from 3 --to 7 --format json
@@ -191,7 +191,7 @@ def claims(db: str | None, statuses: tuple[str, ...], clinic_ids: tuple[str, ...
     Fields: id, clinic, category, severity, strength, sentence, urls, first_seen,
     last_seen, status (new, persisting, changed, removed, not_checked), runs.
 
-    \\b
+    \b
     Example:
       claimscan claims --db study.db --status new --status changed --format csv
     """

@@ -72,6 +72,11 @@ def runs(db: str | None, fmt: str) -> int:
     A run is `running` while it crawls (or if it was killed), `interrupted` after Ctrl-C,
     and `completed` when every clinic was crawled. The same `claimscan crawl` command
     resumes the latest unfinished run of the same clinic list.
+
+    \b
+    Examples:
+      claimscan runs --db study.db
+      claimscan runs --db study.db --format csv > runs.csv
     """
     store = open_store(db)
     records = (

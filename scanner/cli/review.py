@@ -35,7 +35,7 @@ def verdict(claim_id: str, verdict: str, db: str | None, note: str, reviewer: st
     the claim's wording changes later, it is marked for re-review and its previous verdict
     shown. Every change is kept in an audit log (who, when, from, to, note).
 
-    \\b
+    \b
     Example:
       claimscan verdict 7978cdea47c899e2 confirmed --note "plain cure claim" --db study.db
     """
@@ -84,7 +84,7 @@ def review(
     carry the access token (given with --token, or generated and printed). Forms carry
     CSRF tokens; archived pages are shown as inert text or in a sandboxed frame.
 
-    \\b
+    \b
     Example:
       claimscan review --db study.db            # then open http://127.0.0.1:8000/
     """

@@ -9,6 +9,7 @@ is the blocks joined by newlines (so `line` is the block's number).
 
 from __future__ import annotations
 
+import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,10 +42,19 @@ class Source:
 def load_source(name: str, timeout: float = 20.0) -> Source:
     if name.startswith(("http://", "https://")):
         return _from_url(name, timeout)
+    if name == "-":
+        return text_source(name, _decode(sys.stdin.buffer.read()))
     path = Path(name)
-    if not path.is_file():
+    if path.is_dir():
+        raise InputError(f"{name}: is a folder, not a file (give the files: {name}/*.html)")
+    if not path.exists():
         raise InputError(f"{name}: no such file")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()  # a regular file, or a device or pipe such as /dev/null
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+    if b"\0" in data[:8192]:
+        raise InputError(f"{name}: not text or HTML (binary data)")
     if path.suffix.lower() in HTML_SUFFIXES or data.lstrip()[:1] == b"<":
         return _from_html(name, path.resolve().as_uri(), data)
     return text_source(name, _decode(data))
