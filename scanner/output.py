@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -97,5 +98,17 @@ def write_records(
         for record in records:
             table.add_row(*(Text(inert(_cell(record.get(c, "")))) for c in columns))
             count += 1
-        Console(file=out).print(table)
+        console_for(out).print(table)
     return count
+
+
+# Off a terminal (a cron log, a pipe) rich would lay tables out for 80 columns and cut
+# clinic names short; lay them out wide instead, unless $COLUMNS says otherwise.
+OFF_TERMINAL_WIDTH = 200
+
+
+def console_for(out: Any = None, stderr: bool = False, **options: Any) -> Console:
+    console = Console(file=out, stderr=stderr, **options)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(file=out, stderr=stderr, width=OFF_TERMINAL_WIDTH, **options)
+    return console

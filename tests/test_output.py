@@ -46,3 +46,13 @@ def test_tables_print_markup_as_plain_text() -> None:
     printed = out.getvalue()
     assert "[bold red]not markup[/]" in printed
     assert "\x1b" not in printed
+
+
+def test_tables_off_a_terminal_keep_long_names_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    out = io.StringIO()  # a file, as in a cron log: not a terminal
+    sentence = "Our stem cell protocol rebuilds lost bone density in twelve weeks. " * 2
+    record = {"clinic": "renewbone-regenerative-institute", "sentence": sentence.strip()}
+    write_records([record], "table", ["clinic", "sentence"], out)
+    assert record["clinic"] in out.getvalue()
+    assert record["sentence"] in out.getvalue()

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import click
-from rich.console import Console
 from rich.logging import RichHandler
 
 from scanner.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, ClaimscanError, StoreError
+from scanner.output import console_for
 
 if TYPE_CHECKING:
     from scanner.store import Store
@@ -36,7 +36,7 @@ text_or_json_option = click.option(
 )
 
 # Messages are not wrapped: off a terminal (cron logs) a wrapped line is a broken line.
-err_console = Console(stderr=True, soft_wrap=True)
+err_console = console_for(stderr=True, soft_wrap=True)
 
 
 def open_store(db: str | None) -> Store:
