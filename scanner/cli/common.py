@@ -42,18 +42,14 @@ err_console = console_for(stderr=True, soft_wrap=True)
 def open_store(db: str | None) -> Store:
     """An existing store. Only `crawl` (and `rescan`, `demo`) create one: a mistyped --db
     must fail, not answer from a new empty store (a cron job would never notice)."""
-    from sqlalchemy.engine import make_url
+    from scanner.store import Store
 
-    from scanner.store import Store, database_url
-
-    url = make_url(database_url(db))
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        path = Path(url.database)
-        if not path.is_file():
-            raise StoreError(
-                f"{path}: no such store (crawl into it first, or name another with --db "
-                "or $CLAIMSCAN_DB)"
-            )
+    path = sqlite_file(db)
+    if path is not None and not path.is_file():
+        raise StoreError(
+            f"{path}: no such store (crawl into it first, or name another with --db "
+            "or $CLAIMSCAN_DB)"
+        )
     return Store.open(db)
 
 
@@ -68,15 +64,20 @@ def hide_password(url: str) -> str:
 
 def default_evidence_dir(db: str | None) -> Path:
     """WARC files live beside a SQLite store (`x.db` -> `x-evidence/`), else in ./."""
+    path = sqlite_file(db)
+    return path.parent / f"{path.stem}-evidence" if path else Path("claimscan-evidence")
+
+
+def sqlite_file(db: str | None) -> Path | None:
+    """The file of a SQLite store (None for another database or an in-memory one)."""
     from sqlalchemy.engine import make_url
 
     from scanner.store import database_url
 
     url = make_url(database_url(db))
-    if url.get_backend_name() == "sqlite" and url.database:
-        path = Path(url.database)
-        return path.parent / f"{path.stem}-evidence"
-    return Path("claimscan-evidence")
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database)
+    return None
 
 
 def setup_logging(live: bool, verbose: int) -> None:

@@ -1,7 +1,8 @@
 """The claim matcher: every claim rule's patterns, token patterns through the prefilter
 (prefilter.py: each runs only on docs that hold what it needs) and phrases in one
-PhraseMatcher (on LOWER). Matches go to doc.spans["claim_matches"], labelled with the rule
-id, all of them (the context component picks one per rule and sentence).
+PhraseMatcher (on NORM: lowercase, with both apostrophes of "don't" alike). Matches go to
+doc.spans["claim_matches"], labelled with the rule id, all of them (the context component
+picks one per rule and sentence).
 
 Token patterns bridge gaps with filler elements ({"OP": "{0,5}"}). A filler can swallow a
 word that changes the meaning ("therapy has *not* been proven"), so each match records the
@@ -11,14 +12,12 @@ still count.
 
 from __future__ import annotations
 
-import numpy as np
-from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from scanner.detect.packs import PACK_CONFIG, pack_for
-from scanner.detect.prefilter import PrefilteredPatterns
+from scanner.detect.prefilter import PrefilteredPatterns, sentence_starts
 from scanner.detect.rules import RulePack
 
 MATCHES = "claim_matches"
@@ -30,7 +29,7 @@ if not Doc.has_extension("match_free"):
 class ClaimMatcher:
     def __init__(self, nlp: Language, pack: RulePack) -> None:
         self.patterns = PrefilteredPatterns(nlp.vocab, sentences=True)
-        self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.phrases = PhraseMatcher(nlp.vocab, attr="NORM")
         for rule in pack.rules.values():
             for pattern in rule.patterns:
                 if isinstance(pattern, list):
@@ -61,8 +60,7 @@ class ClaimMatcher:
 
 def sentence_ends(doc: Doc) -> list[int]:
     """For each token, where its sentence ends."""
-    starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
-    bounds = [b for b in starts if b > 0] + [len(doc)]
+    bounds = [*sentence_starts(doc)[1:], len(doc)]
     ends, at = [], 0
     for end in bounds:
         ends.extend([end] * (end - at))

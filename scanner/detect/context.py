@@ -22,8 +22,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-import numpy as np
-from spacy.attrs import ENT_TYPE, SENT_START
+from spacy.attrs import ENT_TYPE
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
@@ -31,6 +30,7 @@ from spacy.util import filter_spans
 
 from scanner.detect.claim_matcher import MATCHES
 from scanner.detect.packs import PACK_CONFIG, pack_for
+from scanner.detect.prefilter import sentence_starts
 from scanner.detect.rules import EDITORIAL_ONLY, ClaimRule, RulePack
 
 DISCLOSURES = "disclosures"
@@ -141,9 +141,8 @@ class ClaimContext:
             or not any(p.start <= t.start and t.end <= p.end for p in pseudo)
         ]  # fmt: skip
 
-    def decide(self, match: Span, sentence: Sentence, taken: tuple[int, ...]) -> Decision:
-        rule = self.rules[match.label_]
-        span = match
+    def decide(self, span: Span, sentence: Sentence, taken: tuple[int, ...]) -> Decision:
+        rule = self.rules[span.label_]
         free = set(taken)
         in_scope = [
             t for t in sentence.triggers
@@ -226,8 +225,7 @@ class Sentences:
     def __init__(self, doc: Doc, triggers: list[Trigger]) -> None:
         self.doc = doc
         self.triggers = triggers
-        starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
-        self.starts = starts if starts and starts[0] == 0 else [0, *starts]
+        self.starts = sentence_starts(doc)
         self.ents = doc.to_array(ENT_TYPE)
         self.cache: dict[int, Sentence] = {}
 

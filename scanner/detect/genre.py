@@ -41,7 +41,7 @@ class GenreScore:
         return GenreScore(self.marketing + other.marketing, self.editorial + other.editorial)
 
 
-def judge(scores: Iterable[GenreScore | None]) -> tuple[str, GenreScore]:
+def judge(scores: Iterable[GenreScore | None]) -> str:
     total = GenreScore()
     for score in scores:
         if score is not None:
@@ -50,7 +50,7 @@ def judge(scores: Iterable[GenreScore | None]) -> tuple[str, GenreScore]:
         total.editorial >= EDITORIAL_MINIMUM
         and total.editorial >= EDITORIAL_MARGIN * total.marketing
     )
-    return (EDITORIAL if editorial else MARKETING), total
+    return EDITORIAL if editorial else MARKETING
 
 
 class PageGenre:

@@ -36,7 +36,7 @@ CLOSING_QUOTES = frozenset({'"', "”", "»", "“"})
 
 
 def page_result(docs: Sequence[tuple[int, Doc]], pack: RulePack) -> PageResult:
-    genre, _score = judge(doc._.genre_signals for _, doc in docs)
+    genre = judge(doc._.genre_signals for _, doc in docs)
     result = PageResult(genre=genre)
     therapy = docs[0][1].vocab.strings["THERAPY"] if docs else 0
     names_therapy = any(therapy in doc.to_array(ENT_TYPE) for _, doc in docs)

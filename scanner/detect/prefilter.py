@@ -27,6 +27,12 @@ ATTRS = [ENT_TYPE, LOWER, LEMMA, ORTH, LIKE_NUM, SHAPE]
 COLUMNS = {"ENT_TYPE": 0, "LOWER": 1, "LEMMA": 2, "ORTH": 3, "TEXT": 3, "LIKE_NUM": 4, "SHAPE": 5}
 
 
+def sentence_starts(doc: Doc) -> list[int]:
+    """Where each sentence of a doc starts (0 first, even when the doc is unsplit)."""
+    starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
+    return starts if starts and starts[0] == 0 else [0, *starts]
+
+
 def is_filler(element: dict[str, Any]) -> bool:
     """A gap element: any number of tokens, constrained at most by what they may not be."""
     op = str(element.get("OP", ""))
@@ -83,9 +89,8 @@ class PrefilteredPatterns:
         self.vocab = vocab
         self.sentences = sentences
         self.patterns: list[Pattern] = []
-        self.used: set[int] = set()  # the columns some pattern needs
         self.index: dict[int, dict[int, list[int]]] = {}  # column -> value -> patterns
-        self.read: list[int] = []
+        self.read: list[int] = []  # the columns some pattern needs, and their attributes
         self.attrs: list[int | str] = []
         self.always: list[int] = []  # patterns with nothing to index them by
 
@@ -94,7 +99,6 @@ class PrefilteredPatterns:
         matcher.add(key, [pattern])
         fillers = frozenset(i for i, e in enumerate(pattern) if is_filler(e))
         needs = requirements(pattern, self.vocab.strings)
-        self.used.update(n.column for n in needs)
         first = element_needs(pattern[0], self.vocab.strings)
         last = element_needs(pattern[-1], self.vocab.strings)
         self.patterns.append(
@@ -111,7 +115,7 @@ class PrefilteredPatterns:
                 index.setdefault(value, []).append(len(self.patterns) - 1)
         else:
             self.always.append(len(self.patterns) - 1)
-        self.read = sorted(self.used)  # the columns to read from a doc, and their attributes
+        self.read = sorted({*self.read, *(n.column for n in needs)})
         self.attrs = [ATTRS[c] for c in self.read]
 
     def __call__(self, doc: Doc) -> Iterator[tuple[str, int, int, tuple[int, ...]]]:
@@ -148,8 +152,7 @@ class Sentences:
 
     def __init__(self, doc: Doc, columns: dict[int, np.ndarray], split: bool = True) -> None:
         self.length = len(doc)
-        starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist() if split else [0]
-        starts = starts if starts and starts[0] == 0 else [0, *starts]
+        starts = sentence_starts(doc) if split else [0]
         self.bounds = list(zip(starts, [*starts[1:], self.length], strict=True))
         self.columns = columns
         self.values: dict[int, list[int]] = {}  # column -> its values, as Python ints
