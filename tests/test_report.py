@@ -94,7 +94,7 @@ def test_claims_carry_the_highlight_and_their_context(data: ReportData) -> None:
 
 def test_the_scope_counts_what_was_reviewed(data: ReportData) -> None:
     assert (data.scope.clinics, data.scope.pages) == (2, 4)
-    assert data.scope.rule_pack_version == "claimscan-core 1.1"
+    assert data.scope.rule_pack_version == "claimscan-core 1.2"
     [haven] = [c for c in data.clinics if c.id == "jointhaven"]
     assert [n.url for n in haven.not_fetched] == ["https://jointhaven.test/prices"]
 

@@ -127,10 +127,10 @@ def _flags(claims: list[Any]) -> list[Flag]:
 def _sentences(sources: dict[str, Any]) -> dict[str, list[str]]:
     import spacy
 
-    from scanner.detect.pipeline import SENTENCE_ENDS
+    import scanner.detect.sentences  # noqa: F401  (registers the sentence_splitter)
 
     nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer", config={"punct_chars": SENTENCE_ENDS})
+    nlp.add_pipe("sentence_splitter")
     return {
         name: [s.text for doc in nlp.pipe(b.text for b in source.blocks) for s in doc.sents]
         for name, source in sources.items()

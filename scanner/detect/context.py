@@ -278,15 +278,18 @@ def _reaches(trigger: Trigger, span: Span, stops: list[int]) -> bool:
 def _question(sent: Span, words: list[Token]) -> str:
     """ "neutral" for a question that asserts nothing ("Is stem cell therapy right for you?",
     "How effective is PRP?"); "presupposing" for one that takes a benefit as given ("How
-    stem cells help treat MS"); "" for a statement."""
+    stem cells help treat MS", "Did you know that exosomes
+    reverse hair loss?"); "" for a statement."""
     if not words:
         return ""
     first = words[0].lower_
     if sent[-1].text != "?" and not _unmarked_question(words):
         return ""
+    second = words[1].lower_ if len(words) > 1 else ""
     if first in ("how", "why"):
-        second = words[1].lower_ if len(words) > 1 else ""
         return "neutral" if second in NEUTRAL_AFTER_HOW else "presupposing"
+    if first in ("do", "did") and second == "you" and len(words) > 2 and words[2].lower_ == "know":
+        return "presupposing"  # "Did you know that exosomes reverse hair loss?"
     return "neutral"
 
 

@@ -65,6 +65,7 @@ def _finding(
     decision: Decision, block: int, marketing: bool, names_therapy: bool, nearby: tuple[str, ...]
 ) -> Finding:
     span = decision.span
+    sentence = span.sent  # found by walking the doc's tokens: once
     negated, reason = decision.negated, decision.reason
     if decision.soft and marketing and reason in decision.soft:
         negated, reason = False, None
@@ -83,8 +84,8 @@ def _finding(
         start=span.start_char,
         end=span.end_char,
         text=span.text,
-        sentence=span.sent.text,
-        sentence_start=span.sent.start_char,
+        sentence=sentence.text,
+        sentence_start=sentence.start_char,
         cues=decision.cues,
         subject=decision.subject,
         disclosures=nearby,

@@ -1,6 +1,6 @@
 """Build the detection pipeline from a rule pack. No trained model, nothing downloaded:
 
-    blank English -> sentencizer -> claimscan_lemmatizer -> lexicon_ruler -> page_genre
+    blank English -> sentence_splitter -> claimscan_lemmatizer -> lexicon_ruler -> page_genre
                   -> claim_matcher -> claim_context
 
 A trained pipeline is never required; the components only need token text and lemmas.
@@ -16,9 +16,15 @@ import spacy
 from spacy.language import Language
 
 # Registering the factories is importing them.
-from scanner.detect import claim_matcher, context, genre, lemmatizer, lexicon_ruler  # noqa: F401
+from scanner.detect import (  # noqa: F401
+    claim_matcher,
+    context,
+    genre,
+    lemmatizer,
+    lexicon_ruler,
+    sentences,
+)
 
-SENTENCE_ENDS = [".", "!", "?", "!?", "?!", "...", "…", "。"]
 # Scraped text often glues a heading to the next sentence ("Cure AutismDue to ..."): split
 # a word where three lowercase letters meet a capitalised word ("LinkedIn" splits harmlessly;
 # "iPhone", "McDonald" and "YouTube" do not split).
@@ -31,7 +37,7 @@ def build_pipeline(extra_rules: Iterable[Path] = (), builtin: bool = True) -> La
     infixes = [*(nlp.Defaults.infixes or ()), GLUED_WORDS]
     tokenizer: Any = nlp.tokenizer
     tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
-    nlp.add_pipe("sentencizer", config={"punct_chars": SENTENCE_ENDS})
+    nlp.add_pipe("sentence_splitter")
     nlp.add_pipe("claimscan_lemmatizer")
     nlp.add_pipe("lexicon_ruler", config=pack)
     nlp.add_pipe("page_genre", config=pack)

@@ -23,12 +23,16 @@ from spacy.strings import StringStore
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
+import scanner.detect.sentences  # noqa: F401  (the sentence_starts extension)
+
 ATTRS = [ENT_TYPE, LOWER, LEMMA, ORTH, LIKE_NUM, SHAPE]
 COLUMNS = {"ENT_TYPE": 0, "LOWER": 1, "LEMMA": 2, "ORTH": 3, "TEXT": 3, "LIKE_NUM": 4, "SHAPE": 5}
 
 
 def sentence_starts(doc: Doc) -> list[int]:
     """Where each sentence of a doc starts (0 first, even when the doc is unsplit)."""
+    if (known := doc._.sentence_starts) is not None:  # set by sentences.py
+        return known  # type: ignore[no-any-return]
     starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
     return starts if starts and starts[0] == 0 else [0, *starts]
 
