@@ -32,7 +32,7 @@ COLUMNS = {"ENT_TYPE": 0, "LOWER": 1, "LEMMA": 2, "ORTH": 3, "TEXT": 3, "LIKE_NU
 def sentence_starts(doc: Doc) -> list[int]:
     """Where each sentence of a doc starts (0 first, even when the doc is unsplit)."""
     if (known := doc._.sentence_starts) is not None:  # set by sentences.py
-        return known  # type: ignore[no-any-return]
+        return known
     starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
     return starts if starts and starts[0] == 0 else [0, *starts]
 
