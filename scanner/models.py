@@ -57,6 +57,22 @@ class TextBlock(BaseModel):
     heading: str | None = None
 
 
+# Text a reader will not find written on the page, by the tag of its block.
+BLOCK_SOURCES = {"title": "title", "meta": "meta description", "img": "image alt text"}
+SOURCE_NOTES = {
+    "title": "in the page title (shown in the browser tab and search results)",
+    "meta description": "in the page's meta description (in the page source and search "
+    "results, not shown on the page)",
+    "image alt text": "in an image's alt text (read by screen readers, not shown as text)",
+}
+
+
+def block_source(tag: str) -> str:
+    """Where a block's text is on its page: "text" (shown on it), or "title", "meta
+    description" or "image alt text"."""
+    return BLOCK_SOURCES.get(tag, "text")
+
+
 def page_blocks(title: str, description: str, blocks: list[TextBlock]) -> list[TextBlock]:
     """A page's text as detection reads it: the title, the meta description, then the
     body's blocks (title and description are page text a regulator would cite)."""

@@ -1,5 +1,6 @@
-"""A small, fixed store for report tests: two fictional clinics, pages written in this file,
-hostile text included, scanned by the real pipeline. Same input, same report, byte for byte."""
+"""A small, fixed store for report tests: three fictional clinics (one whose website could
+not be reached), pages written in this file, hostile text included, scanned by the real
+pipeline. Same input, same report, byte for byte. `review_some` adds reviewers' verdicts."""
 
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ def make_report_store(path: Path, warc_dir: Path | None = None) -> Store:
                country="US", region="TX"),
         Clinic(id="jointhaven", name="Joint Haven", urls=("https://jointhaven.test/",),
                country="GB"),
+        Clinic(id="renewspine", name="Renew Spine", urls=("https://renewspine.test/",)),
     ])  # fmt: skip
     run = store.create_run("clinics.csv", "fixed", {"max_pages": 200}, "/evidence/fixed.warc.gz")
     record = 0
@@ -135,8 +137,22 @@ def make_report_store(path: Path, warc_dir: Path | None = None) -> Store:
         clinic_id="jointhaven", url="https://jointhaven.test/prices", kind="http_error",
         message="HTTP 503", status=503, occurred_at=CAPTURED,
     ))  # fmt: skip
+    store.add_failure(run.id, FetchFailure(
+        clinic_id="renewspine", url="https://renewspine.test/", kind="connection",
+        message="connection: Connection was refused by other side: 111", occurred_at=CAPTURED,
+    ))  # fmt: skip
     store.mark_run(run.id, "completed", {"pages": record})
     if evidence is not None:
         evidence.close()
     run_scan(store)
     return store
+
+
+def review_some(store: Store) -> None:
+    """Verdicts as a review leaves them: the osteoporosis and knee pain claims confirmed,
+    the side-effects claim dismissed, the patient stories not yet reviewed."""
+    for claim in store.claims():
+        if "reverse osteoporosis" in claim.sentence or "knee pain" in claim.sentence:
+            store.set_verdict(claim.id, "confirmed", "Checked on the live page.", "Ana")
+        elif "No side effects" in claim.sentence:
+            store.set_verdict(claim.id, "dismissed", "Part of a quoted FAQ.", "Ana")

@@ -92,18 +92,21 @@ def test_the_store_comes_from_the_environment(
 @pytest.mark.parametrize("command", ["claims", "scan", "findings", "pages", "runs", "review"])
 def test_a_mistyped_store_fails_and_creates_nothing(tmp_path: Path, command: str) -> None:
     result = claimscan(command, "--db", str(tmp_path / "stuyd.db"))
-    assert result.returncode == 1
-    assert "stuyd.db: no such store" in result.stderr
+    assert result.returncode == 2
+    assert f"claimscan: no store at {tmp_path / 'stuyd.db'} (crawl first, or check --db)" in (
+        result.stderr
+    )
     assert not (tmp_path / "stuyd.db").exists()
 
 
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda p: p.mkdir(), "is a folder, not a file"),
+        (lambda p: p.mkdir(), "no .html, .htm or .txt files under this folder"),
         (lambda p: p.write_bytes(b"\x7fELF\x00\x01binary"), "not text or HTML (binary data)"),
+        (lambda p: p.write_bytes(bytes(range(1, 32)) * 40), "not text or HTML (control"),
     ],
-    ids=["folder", "binary"],
+    ids=["empty folder", "binary", "control characters"],
 )
 def test_check_refuses_what_it_cannot_read(tmp_path: Path, make: Any, message: str) -> None:
     target = tmp_path / "input"
@@ -111,6 +114,17 @@ def test_check_refuses_what_it_cannot_read(tmp_path: Path, make: Any, message: s
     result = claimscan("check", str(target))
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_check_reads_the_html_and_text_files_under_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "site" / "deep").mkdir(parents=True)
+    (tmp_path / "site" / "a.html").write_text("<p>Our stem cells rebuild bone.</p>")
+    (tmp_path / "site" / "deep" / "b.txt").write_text("Exosomes reverse arthritis.\n")
+    (tmp_path / "site" / "logo.png").write_bytes(b"\x89PNG\x00")
+    result = claimscan("check", str(tmp_path / "site"), "--format", "jsonl")
+    assert result.returncode == 1, result.stderr  # claims found
+    sources = {Path(json.loads(line)["source"]).name for line in result.stdout.splitlines()}
+    assert sources == {"a.html", "b.txt"}
 
 
 def test_check_reads_standard_input() -> None:

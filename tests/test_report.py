@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from markupsafe import escape
 from pypdf import PdfReader
 
 from scanner.detect.rules import load_pack
@@ -30,7 +31,7 @@ from scanner.report.render import (
 )
 from scanner.store import Store
 from tests.conftest import claimscan
-from tests.report_store import HOSTILE, NOW, make_report_store
+from tests.report_store import HOSTILE, NOW, make_report_store, review_some
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("CLAIMSCAN_REGENERATE_GOLDEN") == "1"
@@ -39,7 +40,9 @@ REGENERATE = os.environ.get("CLAIMSCAN_REGENERATE_GOLDEN") == "1"
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("report") / "fixed.db"
-    make_report_store(path).close()
+    store = make_report_store(path)
+    review_some(store)
+    store.close()
     return path
 
 
@@ -93,15 +96,83 @@ def test_claims_carry_the_highlight_and_their_context(data: ReportData) -> None:
 
 
 def test_the_scope_counts_what_was_reviewed(data: ReportData) -> None:
-    assert (data.scope.clinics, data.scope.pages) == (2, 4)
+    assert (data.scope.clinics, data.scope.clinics_unreachable, data.scope.pages) == (3, 1, 4)
     assert data.scope.rule_pack_version == "claimscan-core 1.2"
     [haven] = [c for c in data.clinics if c.id == "jointhaven"]
     assert [n.url for n in haven.not_fetched] == ["https://jointhaven.test/prices"]
 
 
+def test_confirmed_claims_are_the_findings_and_open_ones_stand_apart(data: ReportData) -> None:
+    [bonewell] = [c for c in data.clinics if c.id == "bonewell"]
+    assert [c.matched for c in bonewell.claims] == ["reverse osteoporosis"]
+    assert {c.status for c in bonewell.claims} == {"confirmed"}
+    assert {c.status for c in bonewell.open_claims} == {"open"}
+    assert len(bonewell.open_claims) == 3
+    assert [c.number for c in bonewell.claims + bonewell.open_claims] == [
+        "1.1", "1.2", "1.3", "1.4",
+    ]  # fmt: skip
+    assert bonewell.by_verdict == {"confirmed": 1, "open": 3, "dismissed": 1}
+    scope = data.scope
+    assert (scope.confirmed, scope.open, scope.dismissed, scope.draft) == (2, 3, 1, True)
+
+
+def test_dismissed_claims_are_left_out_and_counted(data: ReportData) -> None:
+    sentences = [c.sentence for s in data.clinics for c in s.claims + s.open_claims]
+    assert not any("No side effects" in s for s in sentences)
+    html = render_html(data)
+    assert "No side effects" not in html
+    assert "1 dismissed by reviewers (not shown)" in html
+    assert "were dismissed and are not reported" in html
+
+
+def test_a_report_with_open_claims_is_marked_draft(data: ReportData) -> None:
+    html = render_html(data)
+    assert "DRAFT — this report includes 3 claims" in html
+    assert "NOT YET REVIEWED".lower() in html.lower()
+    assert html.count('class="badge open"') == 3
+
+
+def test_only_confirmed_says_when_a_clinic_has_claims_but_none_confirmed(
+    store_path: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "undecided.db"
+    make_report_store(path).close()  # scanned, nobody has reviewed anything yet
+    data = build_report(Store.open(str(path)), load_pack(), NOW, only="confirmed")
+    [bonewell] = [c for c in data.clinics if c.id == "bonewell"]
+    assert bonewell.claims == [] and bonewell.open_claims == []
+    html = render_html(data)
+    assert "5 claims flagged, none confirmed yet" in html
+    assert "No claims of" not in html.split('id="clinic-bonewell"')[1].split("</section>")[0]
+    assert data.scope.draft is False and "DRAFT" not in html
+
+
+def test_an_unreachable_clinic_is_its_own_case_with_its_reason(data: ReportData) -> None:
+    [spine] = [c for c in data.clinics if c.id == "renewspine"]
+    assert not spine.reachable
+    assert [(n.kind, n.message) for n in spine.not_fetched] == [
+        ("connection", "Connection was refused by other side: 111"),
+    ]  # the kind is not repeated in the reason
+    [row] = [r for r in data.summary if r.clinic_id == "renewspine"]
+    html = render_html(data)
+    assert "website could not be reviewed" in html
+    assert "connection: Connection was refused by other side: 111" in html
+    assert "connection: connection:" not in html.lower()
+    assert row.reachable is False
+
+
+def test_the_rules_are_explained_once_in_the_appendix(data: ReportData) -> None:
+    html = render_html(data)
+    used = {c.rule_id for s in data.clinics for c in s.claims + s.open_claims}
+    assert {r.id for r in data.rules} == used
+    for rule in data.rules:
+        assert html.count(str(escape(rule.rationale))) == 1
+        assert f'id="rule-{rule.id}"' in html
+
+
 def test_min_severity_leaves_out_lesser_claims(store_path: Path) -> None:
     high = build_report(Store.open(str(store_path)), load_pack(), NOW, min_severity="high")
-    assert {c.severity for clinic in high.clinics for c in clinic.claims} == {"high"}
+    shown = [c for clinic in high.clinics for c in clinic.claims + clinic.open_claims]
+    assert shown and {c.severity for c in shown} == {"high"}
 
 
 def test_a_clinic_filter_keeps_only_that_clinic(store_path: Path) -> None:
@@ -111,10 +182,35 @@ def test_a_clinic_filter_keeps_only_that_clinic(store_path: Path) -> None:
 
 def test_csv_has_one_row_per_claim_occurrence(data: ReportData) -> None:
     rows = list(csv.DictReader(io.StringIO(render_csv(data))))
-    occurrences = sum(len(c.occurrences) for clinic in data.clinics for c in clinic.claims)
-    assert len(rows) == occurrences
+    claims = [c for clinic in data.clinics for c in clinic.claims + clinic.open_claims]
+    assert len(rows) == sum(len(c.occurrences) for c in claims)
     assert rows[0]["captured_at_utc"] == "2026-03-01T09:30:00Z"
     assert {r["claim_number"] for r in rows} >= {"1.1", "2.1"}
+
+
+def test_csv_rows_carry_the_claim_id_and_its_verdict(data: ReportData) -> None:
+    rows = list(csv.DictReader(io.StringIO(render_csv(data))))
+    confirmed = [r for r in rows if r["verdict"] == "confirmed"]
+    assert confirmed and all(len(r["claim_id"]) == 16 for r in rows)
+    assert {(r["reviewer"], r["review_note"]) for r in confirmed} == {
+        ("Ana", "Checked on the live page."),
+    }  # fmt: skip
+    assert all(r["decided_at_utc"] == "2026-03-01T09:30:00Z" for r in confirmed)
+    assert {r["verdict"] for r in rows} == {"confirmed", "open"}
+    assert all(r["reviewer"] == "" for r in rows if r["verdict"] == "open")
+
+
+def test_text_not_shown_on_the_page_is_named_for_where_it_came_from(data: ReportData) -> None:
+    sources = {
+        o.source
+        for s in data.clinics
+        for c in s.claims + s.open_claims
+        for o in c.occurrences
+        if c.sentence == "Rebuild Bone Naturally With Stem Cells"
+    }
+    assert sources == {"text"}
+    html = render_html(data)
+    assert "in the page title" not in html  # no claim here comes from a title
 
 
 @pytest.mark.parametrize(
@@ -139,7 +235,7 @@ def test_scraped_text_is_exact_in_json(data: ReportData) -> None:
     sentences = [
         claim["sentence"]
         for clinic in json.loads(render_json(data))["clinics"]
-        for claim in clinic["claims"]
+        for claim in clinic["claims"] + clinic["open_claims"]
     ]
     assert any(HOSTILE.startswith(s.split(" in weeks")[0]) for s in sentences if "<script>" in s)
 
@@ -182,3 +278,18 @@ def test_a_report_for_a_clinic_not_in_the_store_is_refused(
     assert result.returncode == 2
     assert "no clinic 'nosuch' in the store" in result.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_claims_show_their_verdicts_and_filter_by_them(store_path: Path) -> None:
+    result = claimscan("claims", "--db", str(store_path), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    verdicts = {c["verdict"] for c in listed}
+    assert verdicts == {"confirmed", "dismissed", "open"}
+    [dismissed] = [c for c in listed if c["verdict"] == "dismissed"]
+    assert (dismissed["reviewer"], dismissed["note"]) == ("Ana", "Part of a quoted FAQ.")
+    args = ("claims", "--db", str(store_path), "--verdict", "confirmed", "--format", "json")
+    confirmed = json.loads(claimscan(*args).stdout)
+    assert len(confirmed) == 2 and {c["verdict"] for c in confirmed} == {"confirmed"}
+    table = claimscan("claims", "--db", str(store_path), "--verdict", "open").stdout
+    assert "verdict" in table and "open" in table and "confirmed" not in table

@@ -64,6 +64,7 @@ def test_the_report_has_its_sections(browser_page: Any) -> None:
     assert page.locator("section.clinic h2").all_inner_texts() == [
         "1. Bonewell Clinic",
         "2. Joint Haven",
+        "3. Renew Spine",
     ]
     assert page.locator("#appendix h3").all_inner_texts()[:2] == ["Methodology", "Limitations"]
 

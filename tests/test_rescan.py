@@ -143,7 +143,7 @@ def test_claims_list_their_status_for_tools(rescans: Rescans) -> None:
     columns = (
         "id,clinic,category,categories,rule_id,severity,strength,sentence,urls,first_seen,last_seen"
     )
-    assert rows[0] == columns + ",status,runs"
+    assert rows[0] == columns + ",status,runs,verdict,reviewer,decided_at,note"
     statuses = {
         json.loads(line)["status"]
         for line in rescans.cli("claims", "--format", "jsonl").stdout.splitlines()

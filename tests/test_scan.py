@@ -168,3 +168,12 @@ def test_a_sentence_several_rules_flag_is_one_finding_with_every_category(
     assert len(per_sentence) == len(set(per_sentence))  # one finding a sentence
     [claim] = [c for c in Store.open(str(scanned)).claims() if c.sentence == several[0].sentence]
     assert claim.categories == several[0].categories  # the reviewer sees the sentence once
+
+
+def test_the_clinics_own_name_in_a_title_is_not_a_claim(scanned: Path) -> None:
+    """The demo clinic "Renew Bone & Joint Regenerative Center" titles a page
+    "Treatments | Renew Bone & Joint": the outcome word in its name is a name."""
+    store = Store.open(str(scanned))
+    titles = {s.title for s in store.snapshots(clinic_ids=["renewbone"])}
+    assert "Treatments | Renew Bone & Joint" in titles
+    assert not [f for f in claims(scanned, "renewbone") if "Renew Bone & Joint" in f.text]

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from scanner.cli.common import err_console
 from scanner.detect.rules import SEVERITY_RANK
-from scanner.detect.sources import Block, Source, load_source
+from scanner.detect.sources import Block, Source, expand, load_source
 from scanner.errors import EXIT_FAILURE, EXIT_OK
 from scanner.output import inert
 
@@ -65,9 +65,11 @@ def check(
     show_all: bool,
     fail_on: str,
 ) -> int:
-    """Find claims in local .txt or .html files or single URLs, without any store.
+    """Find claims in local .txt or .html files, folders of them, single URLs or standard
+    input (-), without any store.
 
-    A .txt file is read one line per block; HTML goes through the crawler's extraction
+    A folder stands for the .html, .htm and .txt files under it. A .txt file is read one
+    line per block; HTML goes through the crawler's extraction
     (title, meta description, visible text blocks; encodings honoured). Offsets (start,
     end) count characters of the .txt file, or of the extracted text of an HTML page
     (its blocks joined by newlines).
@@ -86,12 +88,13 @@ def check(
     \b
     Examples:
       claimscan check page.html notes.txt
+      claimscan check saved-pages/ --format jsonl
       claimscan check https://clinic.example/stem-cells --format jsonl
       claimscan check site/*.html --fail-on high --rules my-rules/
     """
     from scanner.detect.detector import Detector  # spaCy: imported when detection runs
 
-    loaded = [load_source(name) for name in sources]
+    loaded = [load_source(name) for name in expand(list(sources))]
     detector = Detector(rules_dirs, builtin=not no_builtin_rules)
     results = detector.pages([[b.text for b in source.blocks] for source in loaded])
     records: list[dict[str, Any]] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -12,7 +12,13 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 from rich.logging import RichHandler
 
-from scanner.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, ClaimscanError, StoreError
+from scanner.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    ClaimscanError,
+    InputError,
+)
 from scanner.output import console_for
 
 if TYPE_CHECKING:
@@ -46,11 +52,18 @@ def open_store(db: str | None) -> Store:
 
     path = sqlite_file(db)
     if path is not None and not path.is_file():
-        raise StoreError(
-            f"{path}: no such store (crawl into it first, or name another with --db "
-            "or $CLAIMSCAN_DB)"
-        )
+        raise InputError(f"no store at {path} (crawl first, or check --db)")
     return Store.open(db)
+
+
+def check_clinics(store: Store, clinic_ids: Iterable[str]) -> None:
+    """An unknown --clinic id is a usage error naming it, not an empty answer."""
+    known = {clinic.id for clinic in store.clinics()}
+    if unknown := sorted(set(clinic_ids) - known):
+        raise InputError(
+            f"no clinic {', '.join(map(repr, unknown))} in the store "
+            f"(its clinics: {', '.join(sorted(known)) or 'none'})"
+        )
 
 
 def hide_password(url: str) -> str:

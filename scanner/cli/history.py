@@ -11,7 +11,13 @@ from rich.console import Console
 from rich.text import Text
 
 from scanner.cli.check import no_builtin_option, rules_option
-from scanner.cli.common import db_option, err_console, open_store, text_or_json_option
+from scanner.cli.common import (
+    check_clinics,
+    db_option,
+    err_console,
+    open_store,
+    text_or_json_option,
+)
 from scanner.cli.crawl import CrawlArgs, crawl_into, crawl_options
 from scanner.clinics import load_clinics
 from scanner.detect.scan import run_scan
@@ -22,6 +28,7 @@ from scanner.store import Store
 from scanner.store.lock import store_lock
 
 STATUSES = ("new", "persisting", "changed", "removed", "not_checked")
+VERDICT_CHOICES = ("open", "confirmed", "dismissed")
 
 
 @click.command()
@@ -174,6 +181,13 @@ def _line(item: DiffItem, mark: str) -> Text:
     type=click.Choice(STATUSES),
     help="Only claims with this status (repeatable).",
 )
+@click.option(
+    "--verdict",
+    "verdicts",
+    multiple=True,
+    type=click.Choice(VERDICT_CHOICES),
+    help="Only claims with this reviewers' verdict (repeatable); open means not yet decided.",
+)
 @click.option("--clinic", "clinic_ids", multiple=True, help="Only this clinic id (repeatable).")
 @click.option(
     "--format",
@@ -183,20 +197,43 @@ def _line(item: DiffItem, mark: str) -> Text:
     show_default=True,
     help="table for people; json, jsonl, csv for tools.",
 )
-def claims(db: str | None, statuses: tuple[str, ...], clinic_ids: tuple[str, ...], fmt: str) -> int:
-    """List claims with their stable ids and where they stand after the latest run.
+def claims(
+    db: str | None,
+    statuses: tuple[str, ...],
+    verdicts: tuple[str, ...],
+    clinic_ids: tuple[str, ...],
+    fmt: str,
+) -> int:
+    """List claims with their stable ids, where they stand after the latest run, and
+    the reviewers' verdicts.
 
     A claim is one clinic's statement (same category, same words once case and
     punctuation are set aside) across pages and runs; reworded in place it keeps its id.
     Fields: id, clinic, category, severity, strength, sentence, urls, first_seen,
-    last_seen, status (new, persisting, changed, removed, not_checked), runs.
+    last_seen, status (new, persisting, changed, removed, not_checked), runs, and
+    verdict (open, confirmed, dismissed; open again when the claim was reworded since),
+    reviewer, decided_at, note.
 
     \b
-    Example:
+    Examples:
       claimscan claims --db study.db --status new --status changed --format csv
+      claimscan claims --db study.db --verdict open
     """
     store = open_store(db)
-    records = [c.model_dump() for c in store.claims(statuses, clinic_ids)]
-    columns = ("id", "clinic", "status", "severity", "sentence", "last_seen")
+    check_clinics(store, clinic_ids)
+    decided = store.verdicts()
+    records = []
+    for claim in store.claims(statuses, clinic_ids):
+        found = decided.get(claim.id)
+        current = found if found is not None and not found.needs_review else None
+        record = claim.model_dump() | {
+            "verdict": current.verdict if current else "open",
+            "reviewer": found.reviewer if found else "",
+            "decided_at": found.decided_at if found else None,
+            "note": found.note if found else "",
+        }
+        if not verdicts or record["verdict"] in verdicts:
+            records.append(record)
+    columns = ("id", "clinic", "status", "verdict", "severity", "sentence", "last_seen")
     write_records(records, fmt, columns, title="claims")  # type: ignore[arg-type]
     return EXIT_OK

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from scanner.cli.common import db_option, open_store
+from scanner.cli.common import check_clinics, db_option, open_store
 from scanner.crawl.warc import read_record
 from scanner.errors import EXIT_OK, StoreError
 from scanner.models import PageSnapshot
@@ -57,6 +57,7 @@ def pages(db: str | None, run_id: int | None, clinic_ids: tuple[str, ...], fmt: 
       claimscan pages --format jsonl | jq -r 'select(.status >= 400) | .url'
     """
     store = open_store(db)
+    check_clinics(store, clinic_ids)
     records = (page_record(s) for s in store.snapshots(run_id, clinic_ids))
     columns = ("id", "clinic", "status", "url", "fetched_at", "title")
     write_records(records, _fmt(fmt), columns, title="stored pages")

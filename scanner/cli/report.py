@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from scanner.cli.check import no_builtin_option, rules_option
-from scanner.cli.common import db_option, open_store
+from scanner.cli.common import check_clinics, db_option, open_store
 from scanner.detect.rules import SEVERITIES, load_pack
-from scanner.errors import EXIT_OK, InputError
+from scanner.errors import EXIT_OK
 from scanner.report.build import build_report
 from scanner.report.render import FORMATS, write_report
 
@@ -96,12 +96,7 @@ def report(
       claimscan report --db study.db --out report/ --format html,csv --min-severity high
     """
     store = open_store(db)
-    known = {clinic.id for clinic in store.clinics()}
-    if unknown := sorted(set(clinic_ids) - known):
-        raise InputError(
-            f"no clinic {', '.join(map(repr, unknown))} in the store "
-            f"(its clinics: {', '.join(sorted(known)) or 'none'})"
-        )
+    check_clinics(store, clinic_ids)
     pack = load_pack(rules_dirs, builtin=not no_builtin_rules)
     data = build_report(store, pack, report_clock(), clinic_ids, min_severity, title, only)
     for path in write_report(data, out, formats):

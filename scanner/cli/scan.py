@@ -16,7 +16,7 @@ from rich.text import Text
 from sqlalchemy.engine import make_url
 
 from scanner.cli.check import no_builtin_option, rules_option
-from scanner.cli.common import db_option, err_console, open_store, setup_logging
+from scanner.cli.common import check_clinics, db_option, err_console, open_store, setup_logging
 from scanner.cli.inspect import format_option
 from scanner.detect.scan import ScanSummary, run_scan
 from scanner.errors import EXIT_OK
@@ -150,6 +150,7 @@ def findings(db: str | None, clinic_ids: tuple[str, ...], disclosures: bool, fmt
       claimscan findings --db study.db --format csv > findings.csv
     """
     store = open_store(db)
+    check_clinics(store, clinic_ids)
     kind = "disclosure" if disclosures else "claim"
     records = (finding_record(f) for f in store.findings(kind, clinic_ids))
     columns = ("clinic", "severity", "rule_id", "sentence", "url")

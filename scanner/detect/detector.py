@@ -34,15 +34,24 @@ class Detector:
     def page(self, blocks: Sequence[str]) -> PageResult:
         return next(self.pages([blocks]))
 
-    def pages(self, pages: Iterable[Sequence[str]], batch_size: int = 256) -> Iterator[PageResult]:
-        """Results for each page, in order, streaming blocks through nlp.pipe in batches."""
+    def pages(
+        self,
+        pages: Iterable[Sequence[str]],
+        batch_size: int = 256,
+        names: Iterable[Sequence[str]] | None = None,
+    ) -> Iterator[PageResult]:
+        """Results for each page, in order, streaming blocks through nlp.pipe in batches.
+        `names`, one sequence per page, are the site's own names (the clinic's name): words
+        inside one, in a title or standing alone, are not claims ("Renew Bone & Joint")."""
         iterator = iter(pages)
+        named = iter(names) if names is not None else None
         while chunk := list(islice(iterator, PAGES_PER_CHUNK)):
+            chunk_names = [next(named, ()) if named else () for _ in chunk]
             items = [
                 (text, (p, b)) for p, blocks in enumerate(chunk) for b, text in enumerate(blocks)
             ]
             docs: list[list[tuple[int, Doc]]] = [[] for _ in chunk]
             for doc, (p, b) in self.nlp.pipe(items, as_tuples=True, batch_size=batch_size):
                 docs[p].append((b, doc))
-            for page_docs in docs:
-                yield page_result(page_docs, self.pack)
+            for page_docs, site_names in zip(docs, chunk_names, strict=True):
+                yield page_result(page_docs, self.pack, site_names)

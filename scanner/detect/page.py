@@ -8,11 +8,13 @@
 - A claim with no therapy named in its sentence (a headline "Regrow cartilage naturally",
   "They also repair discs", "Our protocol rebuilds bone") counts only on a page that names
   a regenerative therapy somewhere.
+- Words inside the site's own name ("Renew Bone & Joint" in a page title) are a name.
 - A sentence that several rules flag is one finding, with every rule and category.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -35,7 +37,9 @@ OPENING_QUOTES = frozenset({'"', "“", "«", "„"})
 CLOSING_QUOTES = frozenset({'"', "”", "»", "“"})
 
 
-def page_result(docs: Sequence[tuple[int, Doc]], pack: RulePack) -> PageResult:
+def page_result(
+    docs: Sequence[tuple[int, Doc]], pack: RulePack, names: Sequence[str] = ()
+) -> PageResult:
     genre = judge(doc._.genre_signals for _, doc in docs)
     result = PageResult(genre=genre)
     therapy = docs[0][1].vocab.strings["THERAPY"] if docs else 0
@@ -57,6 +61,8 @@ def page_result(docs: Sequence[tuple[int, Doc]], pack: RulePack) -> PageResult:
             _finding(decision, block, genre == MARKETING, names_therapy, nearby)
             for decision in doc._.claim_decisions or ()
         ]
+        if names and (spans := name_spans(doc.text, names)):
+            decided = [_unless_a_name(f, spans) for f in decided]
         result.findings.extend(one_per_sentence(decided))
     return result
 
@@ -92,6 +98,43 @@ def _finding(
         rules=(decision.rule_id,),
         categories=(decision.category,),
     )
+
+
+# What separates a page title's parts: "Knee Pain | Renew Bone & Joint", "Home - Vita Cell"
+# (also an en or em dash, a middle dot, a guillemet or "::").
+TITLE_SEPARATOR = re.compile(r"\s*(?:\||\u2013|\u2014|\u00b7|\u00bb|::|\s-\s)\s*")
+TITLE_WORDS = 15
+
+
+def name_spans(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
+    """Where a block holds the site's own name: the whole name anywhere, and, in a short
+    line such as a title, a part between separators that is the name's first words (two or
+    more: "Renew Bone & Joint" of "Renew Bone & Joint Regenerative Center")."""
+    lowered = text.lower()
+    spans = []
+    for name in names:
+        words = name.lower().split()
+        if not words:
+            continue
+        whole = " ".join(words)
+        spans += [(m.start(), m.end()) for m in re.finditer(re.escape(whole), lowered)]
+        if len(text.split()) > TITLE_WORDS or not TITLE_SEPARATOR.search(text):
+            continue
+        at = 0
+        for part in [*TITLE_SEPARATOR.split(text)]:
+            start = text.index(part, at) if part else at
+            at = start + len(part)
+            part_words = part.lower().split()
+            if len(part_words) >= 2 and part_words == words[: len(part_words)]:
+                spans.append((start, start + len(part)))
+    return spans
+
+
+def _unless_a_name(finding: Finding, spans: list[tuple[int, int]]) -> Finding:
+    """A claim whose matched words are all inside the site's name is the name."""
+    if not finding.negated and any(s <= finding.start and finding.end <= e for s, e in spans):
+        return replace(finding, negated=True, reason="site_name")
+    return finding
 
 
 def one_per_sentence(findings: list[Finding]) -> list[Finding]:

@@ -174,7 +174,10 @@ def _claim_loop(
         with store.claim_batch(scan_id, pack_sha256, BATCH_PAGES) as batch:
             if batch is None:
                 return counts
-            results = detector.pages([[b.text for b in p.blocks] for p in batch.pages])
+            results = detector.pages(
+                [[b.text for b in p.blocks] for p in batch.pages],
+                names=[(p.clinic_name,) for p in batch.pages],
+            )
             rows = [
                 (page, _rows(result)) for page, result in zip(batch.pages, results, strict=True)
             ]
@@ -204,7 +207,8 @@ def _detect(
         detector = Detector([Path(f) for f in folders], builtin)
         for ids in batches:
             pages = store.pages_to_scan(ids)
-            yield pages, list(detector.pages([[b.text for b in p.blocks] for p in pages]))
+            texts = [[b.text for b in p.blocks] for p in pages]
+            yield pages, list(detector.pages(texts, names=[(p.clinic_name,) for p in pages]))
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
@@ -214,7 +218,14 @@ def _detect(
         pending = []
         for pages in loaded:  # keep every worker busy, and at most two batches queued each
             pending.append(
-                (pages, pool.submit(_detect_batch, [[b.text for b in p.blocks] for p in pages]))
+                (
+                    pages,
+                    pool.submit(
+                        _detect_batch,
+                        [[b.text for b in p.blocks] for p in pages],
+                        [(p.clinic_name,) for p in pages],
+                    ),
+                )
             )
             while len(pending) >= 2 * workers:
                 done_pages, future = pending.pop(0)
@@ -228,9 +239,9 @@ def _init_worker(folders: tuple[str, ...], builtin: bool) -> None:
     _worker_detector = Detector([Path(f) for f in folders], builtin)
 
 
-def _detect_batch(pages: list[list[str]]) -> list[PageResult]:
+def _detect_batch(pages: list[list[str]], names: list[tuple[str, ...]]) -> list[PageResult]:
     assert _worker_detector is not None
-    return list(_worker_detector.pages(pages))
+    return list(_worker_detector.pages(pages, names=names))
 
 
 def _rows(result: PageResult) -> list[FindingToSave]:

@@ -39,14 +39,37 @@ class Source:
     blocks: list[Block]
 
 
+TEXT_SUFFIXES = {".txt", ".text", ".md"}
+CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r", "\f", "\v"}
+
+
+def expand(names: list[str]) -> list[str]:
+    """The sources named: a folder stands for the HTML and text files under it (sorted);
+    files, URLs and "-" (standard input) stand for themselves."""
+    expanded = []
+    for name in names:
+        path = Path(name)
+        if name == "-" or name.startswith(("http://", "https://")) or not path.is_dir():
+            expanded.append(name)
+            continue
+        wanted = HTML_SUFFIXES | TEXT_SUFFIXES
+        found = sorted(
+            str(p) for p in path.rglob("*") if p.suffix.lower() in wanted and p.is_file()
+        )
+        if not found:
+            raise InputError(f"{name}: no .html, .htm or .txt files under this folder")
+        expanded.extend(found)
+    return expanded
+
+
 def load_source(name: str, timeout: float = 20.0) -> Source:
     if name.startswith(("http://", "https://")):
         return _from_url(name, timeout)
     if name == "-":
         return text_source(name, _decode(sys.stdin.buffer.read()))
     path = Path(name)
-    if path.is_dir():
-        raise InputError(f"{name}: is a folder, not a file (give the files: {name}/*.html)")
+    if path.is_dir():  # expand() makes a folder its files; here only by mistake
+        raise InputError(f"{name}: is a folder, not a file")
     if not path.exists():
         raise InputError(f"{name}: no such file")
     try:
@@ -57,7 +80,11 @@ def load_source(name: str, timeout: float = 20.0) -> Source:
         raise InputError(f"{name}: not text or HTML (binary data)")
     if path.suffix.lower() in HTML_SUFFIXES or data.lstrip()[:1] == b"<":
         return _from_html(name, path.resolve().as_uri(), data)
-    return text_source(name, _decode(data))
+    text = _decode(data)
+    sample = text[:8192]
+    if sample and sum(c in CONTROL for c in sample) > len(sample) / 4:
+        raise InputError(f"{name}: not text or HTML (control characters: not a text encoding)")
+    return text_source(name, text)
 
 
 def text_source(name: str, text: str) -> Source:

@@ -14,7 +14,7 @@ from datetime import datetime
 from scanner.detect.rules import CATEGORIES, SEVERITIES, SEVERITY_RANK, RulePack
 from scanner.history.diff import DiffItem, diff
 from scanner.identity import claim_key, normalize_sentence
-from scanner.models import Clinic, PageSnapshot, StoredFinding, page_blocks
+from scanner.models import Clinic, PageSnapshot, StoredFinding, block_source, page_blocks
 from scanner.report.models import (
     Change,
     Changes,
@@ -54,13 +54,19 @@ def build_report(
         if run_id is not None:
             runs.append(store.run(run_id))
     _add_history(store, sections)
-    if only != "all":
-        sections = [_only(s, only) for s in sections]
+    sections = [_by_verdict(s, only) for s in sections]
     summary = [_summary_row(s) for s in sections]
+    opened = sum(len(s.open_claims) for s in sections)
     scope = Scope(
         clinics=len(sections),
+        clinics_unreachable=sum(not s.reachable for s in sections),
         pages=sum(len(s.pages) for s in sections),
-        claims=sum(len(s.claims) for s in sections),
+        responses=sum(len(s.pages) + s.redirects + s.error_responses for s in sections),
+        claims=sum(len(s.claims) + len(s.open_claims) for s in sections),
+        confirmed=sum(s.by_verdict["confirmed"] for s in sections),
+        open=sum(s.by_verdict["open"] for s in sections),
+        dismissed=sum(s.by_verdict["dismissed"] for s in sections),
+        draft=opened > 0,
         crawl_started=min((r.started_at for r in runs), default=None),
         crawl_finished=max((r.finished_at for r in runs if r.finished_at), default=None),
         rule_pack_version=pack.version,
@@ -68,10 +74,13 @@ def build_report(
         min_severity=min_severity,
         only=only,
     )
+    # The appendix explains the rules behind the claims presented, each once.
+    used = {c.rule_id for s in sections for c in s.claims + s.open_claims}
     rules = [
         RuleEntry(id=r.id, category=r.category, severity=r.severity, message=r.message,
                   rationale=" ".join(r.rationale.split()), references=r.references)
         for r in sorted(pack.rules.values(), key=lambda r: (CATEGORIES.index(r.category), r.id))
+        if r.id in used
     ]  # fmt: skip
     categories = [c for c in CATEGORIES if any(row.by_category.get(c) for row in summary)]
     return ReportData(
@@ -100,8 +109,12 @@ def _clinic_section(
         ),
         key=lambda p: p.url,
     )
+    if run_id is None:  # no page stored: the latest crawl that recorded why
+        run_id = max((e.run_id for e in store.errors() if e.clinic_id == clinic.id), default=None)
     errors = [e for e in store.errors(run_id) if e.clinic_id == clinic.id] if run_id else []
-    not_fetched = [NotFetched(url=e.url, kind=e.kind, message=e.message) for e in errors]
+    not_fetched = [
+        NotFetched(url=e.url, kind=e.kind, message=_reason(e.kind, e.message)) for e in errors
+    ]
     findings = [
         f
         for f in store.findings("claim", [clinic.id])
@@ -122,10 +135,25 @@ def _clinic_section(
         last_visited=max((p.captured_at for p in pages), default=None),
         pages=pages,
         not_fetched=sorted(not_fetched, key=lambda n: n.url),
-        claims=claims,
-        counts=dict(Counter(c.category for c in claims)),
+        redirects=sum(300 <= s.status < 400 for s in latest.values() if not s.reviewed),
+        error_responses=sum(not 300 <= s.status < 400 for s in latest.values() if not s.reviewed),
+        reachable=bool(pages),
+        claims=claims,  # sorted out by verdict in _by_verdict, once verdicts are known
+        open_claims=[],
+        flagged=len(claims),
+        by_verdict={},
+        counts={},
     )
     return section, run_id
+
+
+def _reason(kind: str, message: str) -> str:
+    """A fetch error's message without its kind repeated ("redirect loop: redirect loop:
+    ...", "not html: not HTML: ...")."""
+    label = kind.replace("_", " ").lower()
+    while message.lower().startswith(label + ":"):
+        message = message[len(label) + 1 :].strip()
+    return message
 
 
 def _claims(
@@ -176,6 +204,7 @@ def _claim(
                 url=f.url,
                 heading=None if f.block_tag in HEADINGS else f.heading,
                 block=f.block_tag,
+                source=block_source(f.block_tag),
                 captured_at=f.fetched_at,
                 sha256=f.sha256,
                 warc_record_id=f.warc_record_id,
@@ -208,8 +237,6 @@ def _claim(
         disclosures=disclosures,
         page_disclosures=elsewhere,
         message=rule.message if rule else "(rule not in the current rule pack)",
-        rationale=" ".join(rule.rationale.split()) if rule else "",
-        references=rule.references if rule else [],
     )
 
 
@@ -242,15 +269,32 @@ def _add_history(store: Store, sections: list[ClinicSection]) -> None:
                     )  # fmt: skip
 
 
-def _only(section: ClinicSection, only: str) -> ClinicSection:
-    """Keep the claims reviewers confirmed (only="confirmed") or have not decided ("open")."""
-
-    def verdict(claim: Claim) -> str:
-        return claim.review.verdict if claim.review and not claim.review.needs_review else "open"
-
-    kept = [c for c in section.claims if verdict(c) == only]
+def _by_verdict(section: ClinicSection, only: str) -> ClinicSection:
+    """Sort a clinic's claims by the reviewers' verdicts: confirmed ones are the findings,
+    open ones (never decided, or reworded since) are shown apart, dismissed ones are left
+    out and counted. only="confirmed" drops the open ones, only="open" the confirmed."""
+    for claim in section.claims:
+        review = claim.review
+        claim.status = review.verdict if review and not review.needs_review else "open"
+    by_verdict = dict.fromkeys(("confirmed", "open", "dismissed"), 0)
+    for claim in section.claims:
+        by_verdict[claim.status] += 1
+    confirmed = [c for c in section.claims if c.status == "confirmed"]
+    opened = [c for c in section.claims if c.status == "open"]
+    if only == "confirmed":
+        opened = []
+    elif only == "open":
+        confirmed = []
+    presented = confirmed + opened
+    for i, claim in enumerate(presented, 1):
+        claim.number = f"{section.number}.{i}"
     return section.model_copy(
-        update={"claims": kept, "counts": dict(Counter(c.category for c in kept))}
+        update={
+            "claims": confirmed,
+            "open_claims": opened,
+            "by_verdict": by_verdict,
+            "counts": dict(Counter(c.category for c in presented)),
+        }
     )
 
 
@@ -288,12 +332,15 @@ def _clip(text: str, keep: str) -> str:
 
 
 def _summary_row(section: ClinicSection) -> SummaryRow:
+    presented = section.claims + section.open_claims
     return SummaryRow(
         clinic_id=section.id,
         clinic_name=section.name,
+        reachable=section.reachable,
         by_category={c: section.counts[c] for c in CATEGORIES if section.counts.get(c)},
-        by_severity={
-            s: n for s in SEVERITIES if (n := sum(c.severity == s for c in section.claims))
-        },
-        total=len(section.claims),
+        by_severity={s: n for s in SEVERITIES if (n := sum(c.severity == s for c in presented))},
+        confirmed=section.by_verdict["confirmed"],
+        open=section.by_verdict["open"],
+        dismissed=section.by_verdict["dismissed"],
+        total=len(presented),
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 class Model(BaseModel):
@@ -17,16 +17,35 @@ class Model(BaseModel):
 
 class Scope(Model):
     clinics: int
-    pages: int = Field(
-        description="Pages reviewed: successful fetches in the latest crawl of each clinic."
+    clinics_unreachable: int = Field(
+        description="Clinics whose website could not be reviewed at all (no page fetched)."
     )
-    claims: int
+    pages: int = Field(
+        description="Pages reviewed: HTML pages fetched in the latest crawl of each clinic."
+    )
+    responses: int = Field(
+        description="Responses archived by those crawls (the crawl's page count): the pages "
+        "reviewed, redirects and error responses."
+    )
+    claims: int = Field(
+        description="Claims this report presents: confirmed ones, and open ones unless "
+        "only=confirmed (dismissed claims are never presented)."
+    )
+    confirmed: int = Field(description="Claims reviewers confirmed.")
+    open: int = Field(description="Claims flagged and not yet reviewed (or reworded since).")
+    dismissed: int = Field(description="Claims reviewers dismissed: left out of the report.")
+    draft: bool = Field(
+        description="The report presents claims not yet reviewed: a draft, not for sending."
+    )
     crawl_started: datetime | None
     crawl_finished: datetime | None
     rule_pack_version: str
     rule_pack_sha256: str
     min_severity: str
-    only: str = Field(default="all", description="all, confirmed or open (by reviewers' verdicts).")
+    only: str = Field(
+        default="all",
+        description="all (confirmed claims as findings, open ones apart), confirmed or open.",
+    )
 
 
 class Occurrence(Model):
@@ -37,6 +56,10 @@ class Occurrence(Model):
         description="The heading above the sentence; none when the sentence is a heading."
     )
     block: str = Field(description="The HTML element the sentence was in (p, li, h2, ...).")
+    source: str = Field(
+        description="Where on the page: text, title, meta description (in the page's source, "
+        "not shown) or image alt text (not shown as text)."
+    )
     captured_at: datetime
     sha256: str = Field(description="SHA-256 of the page as received.")
     warc_record_id: str
@@ -80,11 +103,14 @@ class Claim(Model):
     occurrences: list[Occurrence]
     disclosures: list[str] = Field(description="Disclosures near the claim on its pages.")
     page_disclosures: list[str] = Field(description="Other disclosures on the claim's pages.")
-    message: str
-    rationale: str
-    references: list[str]
+    message: str = Field(description="What the rule finds; its rationale is in `rules`.")
     history: ClaimHistory | None = None
     review: ClaimReview | None = None
+    status: str = Field(
+        default="open",
+        description="The reviewers' standing of the claim: confirmed, open (not yet reviewed, "
+        "or reworded since its verdict) or dismissed.",
+    )
 
 
 class Change(Model):
@@ -120,7 +146,7 @@ class PageReviewed(Model):
 class NotFetched(Model):
     url: str
     kind: str
-    message: str
+    message: str = Field(description="The recorded reason, without the kind repeated.")
 
 
 class ClinicSection(Model):
@@ -133,16 +159,41 @@ class ClinicSection(Model):
     last_visited: datetime | None
     pages: list[PageReviewed]
     not_fetched: list[NotFetched]
-    claims: list[Claim]
-    counts: dict[str, int] = Field(description="Claims by category.")
+    redirects: int = Field(
+        description="Redirect responses archived by the latest crawl: counted by the crawl, "
+        "not pages to review."
+    )
+    error_responses: int = Field(
+        description="Error responses (such as 404 or 503) archived by the latest crawl: "
+        "counted by the crawl, not pages to review; also listed in not_fetched."
+    )
+    reachable: bool = Field(description="At least one page of the website was reviewed.")
+    claims: list[Claim] = Field(
+        description="Confirmed claims (with only=open: none; with only=confirmed: the same)."
+    )
+    open_claims: list[Claim] = Field(
+        description="Claims flagged and not yet reviewed (with only=confirmed: none)."
+    )
+    flagged: int = Field(description="Every claim detected, whatever its verdict.")
+    by_verdict: dict[str, int] = Field(
+        description="Every claim detected, by verdict: confirmed, open, dismissed (dismissed "
+        "ones are left out; with only=..., so are the others)."
+    )
+    counts: dict[str, int] = Field(
+        description="Presented claims (claims + open_claims) by category."
+    )
 
 
 class SummaryRow(Model):
     clinic_id: str
     clinic_name: str
-    by_category: dict[str, int]
-    by_severity: dict[str, int]
-    total: int
+    reachable: bool
+    by_category: dict[str, int] = Field(description="Presented claims by category.")
+    by_severity: dict[str, int] = Field(description="Presented claims by severity.")
+    confirmed: int = Field(description="Claims reviewers confirmed (shown or not).")
+    open: int = Field(description="Claims not yet reviewed (shown or not).")
+    dismissed: int = Field(description="Claims reviewers dismissed (never shown).")
+    total: int = Field(description="Claims this report presents for the clinic.")
 
 
 class RuleEntry(Model):
@@ -165,7 +216,7 @@ class ReportData(Model):
     summary: list[SummaryRow]
     changes: Changes | None = None
     clinics: list[ClinicSection]
-    rules: list[RuleEntry]
+    rules: list[RuleEntry] = Field(description="The rules behind the claims presented.")
 
 
 class Bar(Model):
@@ -183,9 +234,11 @@ class ChartRow(Model):
     bars: list[Bar]
     total: int
     total_x: float
+    note: str = ""  # written instead of the total ("website not reviewed")
 
 
 class Chart(Model):
+    title: str
     width: float
     height: float
     label_width: float
@@ -197,3 +250,8 @@ class HtmlContext(Model):
     data: ReportData
     chart: Chart
     severities: list[str]
+    # SVG fill colours by severity: WeasyPrint ignores CSS fills in SVG, so the chart is
+    # drawn with presentation attributes.
+    colours: dict[str, str]
+    presented: str  # what the report's claim counts count, in words
+    notes: dict[str, str]  # where text not shown on the page came from, in words

@@ -1,5 +1,6 @@
 """Render report data: HTML (Jinja2 templates in reports/), PDF (WeasyPrint, from the same
-HTML), JSON (validated against the shipped schema) and CSV (one row per claim occurrence).
+HTML), JSON (validated against the shipped schema) and CSV (one row per occurrence of each claim the
+report presents, with its id and verdict).
 
 Scraped text is hostile: templates autoescape everything, undefined names are errors, the
 scraped text is only ever data handed to a template (never a template itself), the PDF
@@ -19,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from scanner.detect.rules import SEVERITIES
 from scanner.errors import ClaimscanError
+from scanner.models import SOURCE_NOTES
 from scanner.output import csv_cell, iso
 from scanner.report.models import Bar, Chart, ChartRow, HtmlContext, ReportData
 from scanner.resources import data_dir
@@ -26,11 +28,18 @@ from scanner.resources import data_dir
 FORMATS = ("html", "pdf", "json", "csv")
 CHART_WIDTH, LABEL_WIDTH, ROW_HEIGHT = 640.0, 220.0, 28.0
 CSV_COLUMNS = [
-    "clinic_id", "clinic_name", "country", "region", "claim_number", "rule_id", "category",
-    "categories", "severity", "strength", "sentence", "matched_text", "url", "heading", "block",
+    "clinic_id", "clinic_name", "country", "region", "claim_number", "claim_id", "verdict",
+    "reviewer", "decided_at_utc", "review_note", "rule_id", "category", "categories",
+    "severity", "strength", "sentence", "matched_text", "url", "heading", "block", "source",
     "captured_at_utc", "sha256", "warc_record_id", "snapshot_id", "disclosures",
     "rule_pack_version",
 ]  # fmt: skip
+COLOURS = {"high": "#a4262c", "medium": "#c5701a", "low": "#6b7d8c"}
+PRESENTED = {
+    "all": "confirmed and not yet reviewed",
+    "confirmed": "confirmed only",
+    "open": "not yet reviewed only",
+}
 
 
 def templates() -> Environment:
@@ -55,6 +64,7 @@ def chart(data: ReportData) -> Chart:
     rows = []
     for i, row in enumerate(data.summary):
         x, bars = LABEL_WIDTH, []
+        note = "" if row.reachable else "website not reviewed"
         for severity in SEVERITIES:
             count = row.by_severity.get(severity, 0)
             if count:
@@ -72,16 +82,25 @@ def chart(data: ReportData) -> Chart:
                 bars=bars,
                 total=row.total,
                 total_x=round(x + 6, 1),
+                note=note,
             )
         )
     step = max(1, -(-most // 5))
     ticks = [(round(LABEL_WIDTH + n * scale, 1), n) for n in range(0, most + 1, step)]
-    return Chart(width=CHART_WIDTH, height=len(rows) * ROW_HEIGHT + 44, label_width=LABEL_WIDTH,
-                 rows=rows, ticks=ticks)  # fmt: skip
+    title = f"Claims per clinic by severity ({PRESENTED[data.scope.only]})"
+    return Chart(title=title, width=CHART_WIDTH, height=len(rows) * ROW_HEIGHT + 44,
+                 label_width=LABEL_WIDTH, rows=rows, ticks=ticks)  # fmt: skip
 
 
 def render_html(data: ReportData) -> str:
-    context = HtmlContext(data=data, chart=chart(data), severities=list(SEVERITIES))
+    context = HtmlContext(
+        data=data,
+        chart=chart(data),
+        severities=list(SEVERITIES),
+        colours=COLOURS,
+        presented=PRESENTED[data.scope.only],
+        notes=SOURCE_NOTES,
+    )
     return templates().get_template("report.html").render(report=context)
 
 
@@ -121,13 +140,17 @@ def render_csv(data: ReportData) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for clinic in data.clinics:
-        for claim in clinic.claims:
+        for claim in clinic.claims + clinic.open_claims:
+            review = claim.review if claim.status != "open" else None
             for occurrence in claim.occurrences:
                 row = [
                     clinic.id, clinic.name, clinic.country, clinic.region, claim.number,
+                    claim.history.claim_id if claim.history else "", claim.status,
+                    review.reviewer if review else "",
+                    iso(review.decided_at) if review else "", review.note if review else "",
                     claim.rule_id, claim.category, " | ".join(claim.categories), claim.severity,
                     claim.strength, claim.sentence, claim.matched, occurrence.url,
-                    occurrence.heading, occurrence.block,
+                    occurrence.heading, occurrence.block, occurrence.source,
                     iso(occurrence.captured_at), occurrence.sha256, occurrence.warc_record_id,
                     occurrence.snapshot_id, " | ".join(claim.disclosures),
                     data.scope.rule_pack_version,

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from scanner.crawl.warc import read_record
 from scanner.detect.rules import SEVERITY_RANK, RulePack
 from scanner.errors import StoreError
-from scanner.models import ClaimRecord, VerdictRecord, page_blocks
+from scanner.models import SOURCE_NOTES, ClaimRecord, VerdictRecord, block_source, page_blocks
 from scanner.review.security import (
     SANDBOX_POLICY,
     SecurityMiddleware,
@@ -185,8 +185,14 @@ def _context(store: Store, occurrence: Any) -> dict[str, str] | None:
     for block in page_blocks(snapshot.title, snapshot.description, snapshot.blocks):
         if block.locator == occurrence.block_locator and occurrence.sentence in block.text:
             before, _, after = block.text.partition(occurrence.sentence)
-            return {"before": before, "sentence": occurrence.sentence, "after": after,
-                    "heading": block.heading or ""}  # fmt: skip
+            source = block_source(block.tag)
+            return {
+                "before": before,
+                "sentence": occurrence.sentence,
+                "after": after,
+                "heading": block.heading or "",
+                "source": SOURCE_NOTES.get(source, ""),
+            }
     return None
 
 

@@ -12,13 +12,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from scanner.models import ScanRun, StoredFinding, TextBlock, page_blocks
-from scanner.store.schema import FindingRow, ScanRow, SnapshotRow
+from scanner.store.schema import ClinicRow, FindingRow, ScanRow, SnapshotRow
 
 
 @dataclass(frozen=True)
 class PageToScan:
     snapshot_id: int
     blocks: list[TextBlock]  # title, meta description, then the body's blocks
+    clinic_name: str = ""  # the site's own name is a name, not a claim
 
 
 @dataclass(frozen=True)
@@ -201,13 +202,21 @@ def _unscanned(pack_sha256: str) -> Any:
 
 
 def _pages(session: Session, snapshot_ids: Sequence[int]) -> list[PageToScan]:
-    query = select(
-        SnapshotRow.id, SnapshotRow.title, SnapshotRow.description, SnapshotRow.blocks
-    ).where(SnapshotRow.id.in_(snapshot_ids))
+    query = (
+        select(
+            SnapshotRow.id,
+            SnapshotRow.title,
+            SnapshotRow.description,
+            SnapshotRow.blocks,
+            ClinicRow.name,
+        )
+        .join(ClinicRow, ClinicRow.id == SnapshotRow.clinic_id, isouter=True)
+        .where(SnapshotRow.id.in_(snapshot_ids))
+    )
     pages = []
-    for snapshot_id, title, description, blocks in session.execute(query):
+    for snapshot_id, title, description, blocks, name in session.execute(query):
         body = [TextBlock.model_validate(b) for b in blocks]
-        pages.append(PageToScan(snapshot_id, page_blocks(title, description, body)))
+        pages.append(PageToScan(snapshot_id, page_blocks(title, description, body), name or ""))
     return sorted(pages, key=lambda p: p.snapshot_id)
 
 
