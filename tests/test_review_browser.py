@@ -124,3 +124,55 @@ def test_scraped_text_never_ran_in_the_app(triaged: dict[str, Any]) -> None:
 def test_screenshots_are_saved_for_people_to_look_at(triaged: dict[str, Any]) -> None:
     for name in ("review-list.png", "review-claim.png"):
         assert (SCREENSHOTS / name).stat().st_size > 10_000
+
+
+def test_search_filters_bulk_dismiss_and_undo_in_the_browser(
+    triaged: dict[str, Any], served: tuple[str, Store]
+) -> None:
+    """After the keyboard triage: search the list, narrow it with a filter that applies on
+    change, dismiss two claims at once with one note, then undo with z."""
+    from playwright.sync_api import sync_playwright
+
+    base, store = served
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(base + "/")
+        page.fill("#search", "stem cells")
+        page.press("#search", "Enter")
+        page.wait_for_url("**q=stem+cells*")
+        sentences = page.locator("tr.row .sentence").all_inner_texts()
+        assert sentences and all("stem cells" in s.lower() for s in sentences)
+        page.fill("#search", "")
+        page.press("#search", "Enter")
+        page.wait_for_url(lambda url: "q=stem" not in url)
+        page.select_option("select[name=clinic]", "bonewell")  # no button pressed
+        page.wait_for_url("**clinic=bonewell*")
+        picks = page.locator("input.pick")
+        assert picks.count() >= 2
+        ids = [picks.nth(i).get_attribute("value") for i in range(2)]
+        before = {i: store.verdicts().get(i) for i in ids}
+        picks.nth(0).check()
+        picks.nth(1).check()
+        assert page.inner_text("#selected-count") == "2 selected"
+        page.fill("#bulk-note", "duplicate of a footer line")
+        if not page.input_value("#bulk-reviewer"):
+            page.fill("#bulk-reviewer", "Ana")
+        page.screenshot(path=str(SCREENSHOTS / "review-list-bulk.png"), full_page=True)
+        page.click("#bulk-dismiss")
+        page.wait_for_selector("#flash")
+        assert "Saved: 2 claims dismissed." in page.inner_text("#flash")
+        after = store.verdicts()
+        assert {after[i].verdict for i in ids} == {"dismissed"}  # type: ignore[index]
+        assert {after[i].note for i in ids} == {"duplicate of a footer line"}  # type: ignore[index]
+        assert "clinic=bonewell" in page.url  # the view is kept
+        page.locator("body").click(position={"x": 5, "y": 5})
+        page.keyboard.press("z")
+        page.wait_for_url("**done=undone*")
+        assert "Undone: 2 claims" in page.inner_text("#flash")
+        undone = store.verdicts()
+        for claim_id, earlier in before.items():
+            now = undone[claim_id]  # type: ignore[index]
+            assert now.verdict == (earlier.verdict if earlier else "open")
+        browser.close()
+    assert (SCREENSHOTS / "review-list-bulk.png").stat().st_size > 10_000

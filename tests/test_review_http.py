@@ -130,7 +130,7 @@ def test_a_verdict_needs_a_reviewer_and_a_known_verdict(client: TestClient, stor
 def test_the_next_page_cannot_leave_the_app(client: TestClient, store: Store) -> None:
     claim_id = claim_ids(store)[0]
     response = decide(client, claim_id, "dismissed", next="//evil.test/phish")
-    assert response.headers["location"] == f"/claims/{claim_id}"
+    assert response.headers["location"].split("?")[0] == f"/claims/{claim_id}"
 
 
 def test_a_reworded_claim_asks_for_review_again(client: TestClient, store: Store) -> None:
@@ -226,3 +226,104 @@ def test_the_verdict_command_records_a_verdict(store: Store, tmp_path: Path) -> 
         "verdict", "0000000000000000", "confirmed", "--db", str(tmp_path / "review.db")
     )
     assert unknown.returncode == 1 and "no claim 0000000000000000" in unknown.stderr
+
+
+def list_csrf(client: TestClient) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text)
+    assert match
+    return match.group(1)
+
+
+def test_several_claims_take_one_verdict_and_one_note(client: TestClient, store: Store) -> None:
+    ids = claim_ids(store)[:3]
+    response = client.post(
+        "/bulk",
+        data={"csrf": list_csrf(client), "ids": ids, "verdict": "dismissed",
+              "note": "site-wide footer", "reviewer": "Ana", "next": "/?clinic=bonewell"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/?clinic=bonewell&done=dismissed&ids=")
+    verdicts = store.verdicts()
+    assert {verdicts[i].verdict for i in ids} == {"dismissed"}
+    assert {verdicts[i].note for i in ids} == {"site-wide footer"}
+    assert len(store.verdict_log()) == 3  # each claim's change logged
+
+
+def test_a_bulk_action_needs_a_claim_and_a_name(client: TestClient, store: Store) -> None:
+    token = list_csrf(client)
+    none = client.post("/bulk", data={"csrf": token, "verdict": "confirmed", "reviewer": "Ana"})
+    assert none.status_code == 400 and "no claim chosen" in none.text
+    ids = claim_ids(store)[:2]
+    nameless = client.post(
+        "/bulk", data={"csrf": token, "ids": ids, "verdict": "confirmed", "reviewer": ""}
+    )
+    assert nameless.status_code == 400
+    assert store.verdicts() == {}
+
+
+def test_the_last_verdict_can_be_undone_and_the_log_keeps_both(
+    client: TestClient, store: Store
+) -> None:
+    first = claim_ids(store)[0]
+    decide(client, first, "confirmed")
+    saved = decide(client, first, "dismissed", next="/")
+    flash_page = client.get(saved.headers["location"]).text  # type: ignore[attr-defined]
+    assert "Saved: 1 claim dismissed." in flash_page and 'id="undo"' in flash_page
+    response = client.post(
+        "/undo", data={"csrf": list_csrf(client), "ids": [first], "reviewer": "Ana", "next": "/"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303
+    assert store.verdicts()[first].verdict == "confirmed"
+    log = store.verdict_log(first)
+    assert [(e.from_verdict, e.to_verdict) for e in log] == [
+        ("open", "confirmed"), ("confirmed", "dismissed"), ("dismissed", "confirmed"),
+    ]  # fmt: skip
+    assert log[-1].note.startswith("undo: dismissed")
+    token = list_csrf(client)
+    again = client.post("/undo", data={"csrf": token, "ids": [first], "reviewer": "Ana"})
+    assert again.status_code == 200 and store.verdicts()[first].verdict == "confirmed"
+
+
+def test_the_list_searches_the_words_of_claims(client: TestClient) -> None:
+    page = client.get("/", params={"q": "KNEE pain"}).text
+    assert page.count('class="row"') == 1
+    assert "Our PRP injections may help relieve knee pain." in page
+    assert client.get("/", params={"q": "no such words"}).text.count('class="row"') == 0
+
+
+def test_the_list_counts_what_is_decided(client: TestClient, store: Store) -> None:
+    ids = claim_ids(store)
+    decide(client, ids[0], "confirmed")
+    page = client.get("/").text
+    assert f"1 of {len(ids)} decided" in page
+    narrowed = client.get("/", params={"clinic": "jointhaven"}).text
+    assert "0 of 1 decided</strong> in this view" in narrowed
+    assert f"1 of {len(ids)} in all" in narrowed
+
+
+def test_the_end_of_a_view_says_whether_everything_in_it_is_decided(
+    client: TestClient, store: Store
+) -> None:
+    [knee] = [c.id for c in store.claims() if "knee pain" in c.sentence]
+    claim = client.get(f"/claims/{knee}", params={"clinic": "jointhaven"}).text
+    assert 'href="/done?clinic=jointhaven" id="next"' in claim  # the view's last claim
+    assert "still open" in client.get("/done", params={"clinic": "jointhaven"}).text
+    decide(client, knee, "confirmed")
+    done = client.get("/done", params={"clinic": "jointhaven"}).text
+    assert "All 1 claim in this view is decided" in done
+
+
+def test_a_first_time_reviewer_is_asked_for_a_name(client: TestClient, store: Store) -> None:
+    claim_id = claim_ids(store)[0]
+    assert 'id="name-prompt"' in client.get(f"/claims/{claim_id}").text
+    decide(client, claim_id, "confirmed")  # sets the reviewer cookie
+    assert 'id="name-prompt"' not in client.get(f"/claims/{claim_id}").text
+
+
+def test_going_back_to_the_list_returns_to_the_claim(client: TestClient, store: Store) -> None:
+    claim_id = claim_ids(store)[0]
+    page = client.get(f"/claims/{claim_id}", params={"sort": "clinic"}).text
+    assert f'href="/?sort=clinic#row-{claim_id}" id="back"' in page
+    assert f'id="row-{claim_id}"' in client.get("/", params={"sort": "clinic"}).text

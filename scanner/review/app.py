@@ -8,6 +8,7 @@ shortcuts. Every verdict is written with its audit entry in one transaction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from scanner.review.security import (
     new_secret,
 )
 from scanner.store import Store
+from scanner.store.verdicts import VERDICTS
 
 HERE = Path(__file__).parent
 SORTS = {
@@ -45,7 +47,10 @@ SORTS = {
     "last_seen": lambda r: (r.claim.last_seen, r.claim.id),
 }
 FILTERS = ("clinic", "category", "severity", "status", "verdict")
+KEPT = (*FILTERS, "q", "sort")  # what a view is: its filters, its search and its order
 REVIEWER_COOKIE = "claimscan_reviewer"
+CLAIM_ID = re.compile(r"^[0-9a-f]{16}$")
+DECIDED = ("confirmed", "dismissed")
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ def listing(
 ) -> list[Row]:
     """Claims filtered and sorted as the query asks."""
     rows = [Row(c, verdicts.get(c.id)) for c in claims]
+    if search := query.get("q", "").strip().lower():
+        rows = [r for r in rows if search in f"{r.claim.sentence} {r.claim.clinic}".lower()]
     for name in FILTERS:
         wanted = query.get(name)
         if not wanted:
@@ -92,16 +99,32 @@ def create_app(
     roots = [root.resolve() for root in evidence_roots]
 
     def render(name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
-        html = templates.get_template(name).render(request=request, csrf=secret, **context)
+        # Where an undo returns to: this page, without the "saved" message in its address.
+        query = urlencode([(k, v) for k, v in request.query_params.multi_items()
+                           if k not in ("done", "ids")])  # fmt: skip
+        here = request.url.path + (f"?{query}" if query else "")
+        html = templates.get_template(name).render(
+            request=request, csrf=secret, here=here, **{"flash": None, **context}
+        )
         return HTMLResponse(html, status)
 
     def filter_query(query: QueryParams) -> str:
-        kept = {k: v for k, v in query.items() if k in (*FILTERS, "sort") and v}
+        kept = {k: v for k, v in query.items() if k in KEPT and v}
         return urlencode(kept)
+
+    def flash(request: Request) -> dict[str, Any] | None:
+        """What the last action did, carried in the address it led to: shown once as
+        "saved", with an undo button."""
+        done = request.query_params.get("done", "")
+        ids = [i for i in request.query_params.get("ids", "").split(",") if CLAIM_ID.match(i)]
+        if done not in (*VERDICTS, "undone") or not ids:
+            return None
+        return {"done": done, "ids": ids}
 
     async def claims_list(request: Request) -> Response:
         everything = store.claims()
-        rows = listing(everything, store.verdicts(), request.query_params)
+        verdicts = store.verdicts()
+        rows = listing(everything, verdicts, request.query_params)
         options = {
             "clinic": sorted({c.clinic for c in everything}),
             "category": sorted({c.category for c in everything}),
@@ -109,8 +132,30 @@ def create_app(
             "status": ["new", "persisting", "changed", "removed", "not_checked"],
             "verdict": ["open", "confirmed", "dismissed", "re-review"],
         }
+        everyone = listing(everything, verdicts, QueryParams())
+        progress = {
+            "decided": sum(r.verdict_label in DECIDED for r in rows),
+            "shown": len(rows),
+            "decided_all": sum(r.verdict_label in DECIDED for r in everyone),
+            "all": len(everyone),
+        }
         return render("list.html", request, rows=rows, options=options, query=request.query_params,
-                      sorts=list(SORTS), keep=filter_query(request.query_params))  # fmt: skip
+                      sorts=list(SORTS), keep=filter_query(request.query_params),
+                      progress=progress, flash=flash(request),
+                      reviewer=request.cookies.get(REVIEWER_COOKIE, ""))  # fmt: skip
+
+    async def done_page(request: Request) -> Response:
+        """The end of a view: every claim in it decided, or how many are still open."""
+        rows = listing(store.claims(), store.verdicts(), request.query_params)
+        keep = filter_query(request.query_params)
+        suffix = f"?{keep}" if keep else ""
+        still_open = [r for r in rows if r.verdict_label not in DECIDED]
+        first_open = f"/claims/{still_open[0].claim.id}{suffix}" if still_open else None
+        counts = {v: sum(r.verdict_label == v for r in rows) for v in DECIDED}
+        return render(
+            "done.html", request, rows=rows, still_open=still_open, counts=counts,
+            first_open=first_open, list_url=f"/{suffix}", flash=flash(request),
+        )  # fmt: skip
 
     async def claim_page(request: Request) -> Response:
         claim_id = request.path_params["claim_id"]
@@ -122,34 +167,61 @@ def create_app(
         at = ids.index(claim_id) if claim_id in ids else -1
         keep = filter_query(request.query_params)
         suffix = f"?{keep}" if keep else ""
-        nxt = f"/claims/{ids[at + 1]}{suffix}" if 0 <= at < len(ids) - 1 else f"/{suffix}"
+        nxt = f"/claims/{ids[at + 1]}{suffix}" if 0 <= at < len(ids) - 1 else f"/done{suffix}"
         prev = f"/claims/{ids[at - 1]}{suffix}" if at > 0 else f"/{suffix}"
+        decided = sum(verdicts[i].verdict in DECIDED and not verdicts[i].needs_review
+                      for i in ids if i in verdicts)  # fmt: skip
         occurrences = store.claim_occurrences(claim_id)
         return render(
             "claim.html", request, claim=claim, verdict=verdicts.get(claim_id),
             log=store.verdict_log(claim_id), occurrences=occurrences,
             history=store.claim_history(claim_id), rule=pack.rules.get(claim.rule_id),
             context=_context(store, occurrences[0]) if occurrences else None,
-            next_url=nxt, prev_url=prev, list_url=f"/{suffix}", position=at + 1, total=len(ids),
-            reviewer=request.cookies.get(REVIEWER_COOKIE, ""),
+            next_url=nxt, prev_url=prev, list_url=f"/{suffix}#row-{claim_id}",
+            position=at + 1, total=len(ids), decided=decided,
+            reviewer=request.cookies.get(REVIEWER_COOKIE, ""), flash=flash(request),
         )  # fmt: skip
 
-    async def verdict(request: Request) -> Response:
-        claim_id = request.path_params["claim_id"]
+    async def decide(
+        request: Request, claim_ids: list[str], undo: bool = False, fallback: str = "/"
+    ) -> Response:
+        """Record one verdict on the claims (or undo their latest), then go where the form
+        says, with what was done in the address (the "saved" message and its undo)."""
         form = await request.form()
         if not csrf_ok(request, str(form.get("csrf", "")), secret):
             return PlainTextResponse("refused: the form's CSRF token is missing or wrong", 403)
         reviewer = str(form.get("reviewer", "")).strip()
+        verdict = str(form.get("verdict", ""))
         try:
-            store.set_verdict(
-                claim_id, str(form.get("verdict", "")), str(form.get("note", "")), reviewer
-            )
+            if undo:
+                store.undo_verdicts(claim_ids, reviewer)
+            else:
+                store.set_verdicts(claim_ids, verdict, str(form.get("note", "")), reviewer)
         except StoreError as exc:
             return PlainTextResponse(f"refused: {exc}", 400)
-        target = local_path(str(form.get("next", "")), f"/claims/{claim_id}")
-        response = RedirectResponse(target, 303)
+        target = local_path(str(form.get("next", "")), fallback)
+        done = {"done": "undone" if undo else verdict, "ids": ",".join(claim_ids)}
+        path, _, fragment = target.partition("#")
+        joiner = "&" if "?" in path else "?"
+        response = RedirectResponse(
+            f"{path}{joiner}{urlencode(done)}" + (f"#{fragment}" if fragment else ""), 303
+        )
         response.set_cookie(REVIEWER_COOKIE, reviewer, httponly=True, samesite="strict")
         return response
+
+    async def verdict(request: Request) -> Response:
+        claim_id = request.path_params["claim_id"]
+        return await decide(request, [claim_id], fallback=f"/claims/{claim_id}")
+
+    async def bulk(request: Request) -> Response:
+        form = await request.form()
+        ids = [str(i) for i in form.getlist("ids") if CLAIM_ID.match(str(i))]
+        return await decide(request, ids)
+
+    async def undo(request: Request) -> Response:
+        form = await request.form()
+        ids = [str(i) for i in form.getlist("ids") if CLAIM_ID.match(str(i))]
+        return await decide(request, ids, undo=True)
 
     async def evidence(request: Request) -> Response:
         found = _evidence(store, request.path_params["snapshot_id"], roots)
@@ -172,6 +244,9 @@ def create_app(
         Route("/", claims_list),
         Route("/claims/{claim_id:str}", claim_page),
         Route("/claims/{claim_id:str}/verdict", verdict, methods=["POST"]),
+        Route("/bulk", bulk, methods=["POST"]),
+        Route("/undo", undo, methods=["POST"]),
+        Route("/done", done_page),
         Route("/evidence/{snapshot_id:int}", evidence),
         Route("/evidence/{snapshot_id:int}/render", evidence_render),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -26,6 +26,30 @@ from scanner.store.schema import (
 )
 
 VERDICTS = ("open", "confirmed", "dismissed")
+UNDO_NOTE = "undo:"  # how an undo's log entry and verdict note begin
+
+
+def _decide(
+    session: Session, claim_id: str, verdict: str, note: str, reviewer: str, now: datetime
+) -> VerdictRecord:
+    claim = session.get(ClaimRow, claim_id)
+    if claim is None:
+        raise StoreError(f"no claim {claim_id} in the store")
+    previous = session.get(VerdictRow, claim_id)
+    session.add(
+        VerdictLogRow(
+            claim_id=claim_id, at=now, reviewer=reviewer,
+            from_verdict=previous.verdict if previous else "open", to_verdict=verdict,
+            note=note, sentence=claim.sentence,
+        )
+    )  # fmt: skip
+    row = session.merge(
+        VerdictRow(
+            claim_id=claim_id, verdict=verdict, note=note, reviewer=reviewer,
+            decided_at=now, sentence=claim.sentence,
+        )
+    )  # fmt: skip
+    return _record(row, claim.sentence)
 
 
 class VerdictQueries:
@@ -36,30 +60,50 @@ class VerdictQueries:
 
     def set_verdict(self, claim_id: str, verdict: str, note: str, reviewer: str) -> VerdictRecord:
         """Record a verdict on a claim and log the change, in one transaction."""
+        [record] = self.set_verdicts([claim_id], verdict, note, reviewer)
+        return record
+
+    def set_verdicts(
+        self, claim_ids: list[str], verdict: str, note: str, reviewer: str
+    ) -> list[VerdictRecord]:
+        """The same verdict and note on several claims (a bulk decision), each logged, all
+        in one transaction: every claim gets it, or none does."""
         if verdict not in VERDICTS:
             raise StoreError(f"a verdict is one of {', '.join(VERDICTS)}, not {verdict!r}")
         if not reviewer.strip():
             raise StoreError("a verdict needs the reviewer's name")
+        if not claim_ids:
+            raise StoreError("no claim chosen")
         now = self.clock()
         with self.session() as session, session.begin():
-            claim = session.get(ClaimRow, claim_id)
-            if claim is None:
-                raise StoreError(f"no claim {claim_id} in the store")
-            previous = session.get(VerdictRow, claim_id)
-            session.add(
-                VerdictLogRow(
-                    claim_id=claim_id, at=now, reviewer=reviewer.strip(),
-                    from_verdict=previous.verdict if previous else "open", to_verdict=verdict,
-                    note=note, sentence=claim.sentence,
+            return [
+                _decide(session, claim_id, verdict, note, reviewer.strip(), now)
+                for claim_id in dict.fromkeys(claim_ids)
+            ]
+
+    def undo_verdicts(self, claim_ids: list[str], reviewer: str) -> list[VerdictRecord]:
+        """Take back the latest verdict on each claim: it returns to the verdict before, and
+        the log gains an entry saying so (the log is never rewritten). A claim whose latest
+        entry is already an undo, or that was never decided, is left as it is."""
+        if not reviewer.strip():
+            raise StoreError("an undo needs the reviewer's name")
+        now = self.clock()
+        undone = []
+        with self.session() as session, session.begin():
+            for claim_id in dict.fromkeys(claim_ids):
+                last = session.scalars(
+                    select(VerdictLogRow)
+                    .where(VerdictLogRow.claim_id == claim_id)
+                    .order_by(VerdictLogRow.at.desc(), VerdictLogRow.id.desc())
+                    .limit(1)
+                ).first()
+                if last is None or last.note.startswith(UNDO_NOTE):
+                    continue
+                note = f"{UNDO_NOTE} {last.to_verdict} of {last.at:%Y-%m-%d %H:%M:%S} UTC"
+                undone.append(
+                    _decide(session, claim_id, last.from_verdict, note, reviewer.strip(), now)
                 )
-            )  # fmt: skip
-            row = session.merge(
-                VerdictRow(
-                    claim_id=claim_id, verdict=verdict, note=note, reviewer=reviewer.strip(),
-                    decided_at=now, sentence=claim.sentence,
-                )
-            )  # fmt: skip
-            return _record(row, claim.sentence)
+        return undone
 
     def verdicts(self) -> dict[str, VerdictRecord]:
         """Every claim's current verdict; `needs_review` when the claim was reworded since."""
