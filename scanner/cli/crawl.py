@@ -262,3 +262,9 @@ def print_summary(result: CrawlResult) -> None:
         markup=False,
         highlight=False,
     )
+    err_console.print(
+        "pages counts every response archived, redirects and error statuses included; "
+        "a report reviews the HTML pages among them and names the rest",
+        markup=False,
+        highlight=False,
+    )

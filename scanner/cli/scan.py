@@ -20,7 +20,7 @@ from scanner.cli.common import check_clinics, db_option, err_console, open_store
 from scanner.cli.inspect import format_option
 from scanner.detect.scan import ScanSummary, run_scan
 from scanner.errors import EXIT_OK
-from scanner.models import StoredFinding
+from scanner.models import StoredFinding, block_source
 from scanner.output import OutputFormat, inert, write_records
 from scanner.store import Store, database_url
 from scanner.store.lock import store_lock
@@ -122,6 +122,7 @@ def finding_record(finding: StoredFinding) -> dict[str, Any]:
         "url": finding.url,
         "heading": finding.heading,
         "block": finding.block_tag,
+        "source": block_source(finding.block_tag),
         "locator": finding.block_locator,
         "start": finding.start,
         "end": finding.end,
@@ -142,7 +143,8 @@ def findings(db: str | None, clinic_ids: tuple[str, ...], disclosures: bool, fmt
     """List what `claimscan scan` found in the stored pages, one row per occurrence.
 
     JSON Lines and CSV carry every field: id, kind, clinic, rule_id, category, severity,
-    strength, text, sentence, url, heading, block, locator, start, end, fetched_at,
+    strength, text, sentence, url, heading, block, source (text, title, meta
+    description or image alt text), locator, start, end, fetched_at,
     snapshot, sha256, warc_record_id, disclosures.
 
     \b
