@@ -3,7 +3,8 @@ their identity across pages, runs and rewordings.
 
 For each run, in order, against the claims alive after the run before it:
 - the same clinic, category and normalised sentence is the same claim (persisting; or new
-  again if it had been removed);
+  again if it had been removed), whether it still has its first wording (its id) or was
+  reworded into these words earlier (its id stays that of its first wording);
 - otherwise, text found where an alive claim was (same page, same block) but with other
   words is that claim, **changed** (it keeps its id; its wording is updated);
 - otherwise it is a **new** claim, its id fixed by this first wording;
@@ -81,13 +82,16 @@ def _reconcile_run(session: Session, run_id: int) -> None:
     seen = _seen_in(session, run_id)
     alive = {c.id: c for c in session.scalars(select(ClaimRow).where(ClaimRow.status != "removed"))}
     every = {c.id: c for c in session.scalars(select(ClaimRow))}
+    # A claim reworded in place keeps the id of its first wording: find it by its words now.
+    by_words = {(c.clinic_id, c.category, c.normalized): c for c in every.values()}
     last_places = _last_places(session, alive.values())
     matched: set[str] = set()
     still_said = set(seen)  # (clinic, category, normalised sentence) said in this run
     for group in sorted(seen.values(), key=lambda g: (g.clinic_id, g.normalized)):
         finding, snapshot = group.first
         key = claim_key(group.clinic_id, group.category, finding.sentence)
-        claim, status, before = every.get(key), "persisting", None
+        words = (group.clinic_id, group.category, group.normalized)
+        claim, status, before = every.get(key) or by_words.get(words), "persisting", None
         if claim is None:
             claim = _moved_in_place(group, alive, last_places, matched, still_said)
             if claim is not None:
@@ -99,6 +103,7 @@ def _reconcile_run(session: Session, run_id: int) -> None:
                              first_seen_at=snapshot.fetched_at)  # fmt: skip
             session.add(claim)
             every[key] = claim
+            by_words[words] = claim
             status = "new"
         _update(claim, group, run_id, status)
         session.flush()  # the claim row before the rows that point to it

@@ -15,6 +15,7 @@ from scanner.store.schema import (
     ClaimRow,
     ClaimStateRow,
     MetaRow,
+    RunRow,
     SnapshotRow,
 )
 
@@ -96,6 +97,15 @@ class HistoryQueries:
             }
 
     def reconciled_runs(self) -> list[int]:
+        """The runs in the claim history: completed runs it has been brought up to, a run
+        with no claim at all (every claim gone) included."""
+        through = int(self.meta_value("claims_through_run") or 0)  # see history/reconcile.py
         query = select(ClaimStateRow.run_id).distinct().order_by(ClaimStateRow.run_id)
         with self.session() as session:
-            return list(session.scalars(query))
+            with_states = set(session.scalars(query))
+            completed = set(
+                session.scalars(
+                    select(RunRow.id).where(RunRow.status == "completed", RunRow.id <= through)
+                )
+            )
+        return sorted(with_states | completed)
