@@ -130,3 +130,15 @@ def test_hostile_text_is_shown_inert(tmp_path: Path) -> None:
     page.write_text("Our stem cells rebuild bone \x1b[2J\x1b]0;pwned\x07 in weeks.\n")
     _, out = check(str(page))
     assert "\x1b" not in out and "\\x1b[2J" in out
+
+
+def test_a_block_too_long_for_spacy_is_read_in_pieces(tmp_path: Path) -> None:
+    """spaCy refuses texts over a million characters; such a line (a page can hold one) is
+    cut at sentence ends, and findings keep their places in the line."""
+    filler = "Our clinic is open on weekdays from nine to five. " * 24_000  # 1.2M characters
+    claim = "Our stem cell injections rebuild worn cartilage."
+    page = tmp_path / "long.txt"
+    page.write_text(filler + claim + "\n")
+    [found] = jsonl(str(page))
+    assert found["sentence"] == claim
+    assert (found["line"], found["start"]) == (1, len(filler) + claim.index("rebuild"))

@@ -8,7 +8,9 @@ A finding is one sentence: every rule that makes a claim of it is in `rules`, th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 
@@ -47,11 +49,65 @@ class Detector:
         named = iter(names) if names is not None else None
         while chunk := list(islice(iterator, PAGES_PER_CHUNK)):
             chunk_names = [next(named, ()) if named else () for _ in chunk]
-            items = [
-                (text, (p, b)) for p, blocks in enumerate(chunk) for b, text in enumerate(blocks)
-            ]
+            # A block too long for spaCy goes through in pieces, each a doc of its own:
+            # `places[p][i]` is the block and the offset in it of page p's i-th piece.
+            places: list[list[tuple[int, int]]] = []
+            items = []
+            for p, blocks in enumerate(chunk):
+                places.append([])
+                for b, text in enumerate(blocks):
+                    for offset, piece in split_block(text):
+                        items.append((piece, (p, len(places[p]))))
+                        places[p].append((b, offset))
             docs: list[list[tuple[int, Doc]]] = [[] for _ in chunk]
-            for doc, (p, b) in self.nlp.pipe(items, as_tuples=True, batch_size=batch_size):
-                docs[p].append((b, doc))
-            for page_docs, site_names in zip(docs, chunk_names, strict=True):
-                yield page_result(page_docs, self.pack, site_names)
+            for doc, (p, i) in self.nlp.pipe(items, as_tuples=True, batch_size=batch_size):
+                docs[p].append((i, doc))
+            for page_docs, site_names, where in zip(docs, chunk_names, places, strict=True):
+                result = page_result(page_docs, self.pack, site_names)
+                split = any(offset for _, offset in where)  # else piece i is block i
+                yield in_blocks(result, where) if split else result
+
+
+# spaCy refuses a text over nlp.max_length (1,000,000 characters); a page can hold one
+# block that long. Pieces of at most this many characters stay far below it.
+MAX_PIECE = 100_000
+SENTENCE_END = re.compile(r"[.!?\u2026\u3002][\"\u201d\u2019)\]]*\s+")
+
+
+def split_block(text: str, size: int = MAX_PIECE) -> list[tuple[int, str]]:
+    """A block as (offset, text) pieces of at most `size` characters, cut after a sentence
+    end where there is one, else at a space, else anywhere. Short blocks are one piece."""
+    if len(text) <= size:
+        return [(0, text)]
+    pieces = []
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        cut = end
+        if end < len(text):
+            window = text[start:end]
+            ends = list(SENTENCE_END.finditer(window))
+            if ends and ends[-1].end() > size // 2:
+                cut = start + ends[-1].end()
+            elif (space := window.rfind(" ")) > size // 2:
+                cut = start + space + 1
+        pieces.append((start, text[start:cut]))
+        start = cut
+    return pieces
+
+
+def in_blocks(result: PageResult, where: list[tuple[int, int]]) -> PageResult:
+    """Findings and disclosures of pieces, as places in their blocks."""
+    findings = [
+        replace(f, block=where[f.block][0], start=f.start + where[f.block][1],
+                end=f.end + where[f.block][1],
+                sentence_start=f.sentence_start + where[f.block][1])
+        for f in result.findings
+    ]  # fmt: skip
+    disclosures = [
+        replace(d, block=where[d.block][0], start=d.start + where[d.block][1],
+                end=d.end + where[d.block][1])
+        for d in result.disclosures
+    ]  # fmt: skip
+    return PageResult(findings=findings, disclosures=disclosures, genre=result.genre)
+
