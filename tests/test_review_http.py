@@ -198,7 +198,9 @@ def test_every_response_carries_the_security_headers(client: TestClient, store: 
 
 
 def test_beyond_loopback_every_request_needs_the_token(store: Store, tmp_path: Path) -> None:
-    app = create_app(store, load_pack(), [tmp_path / "evidence"], token="s3cret")
+    app = create_app(
+        store, load_pack(), [tmp_path / "evidence"], token="s3cret", allowed_hosts=["10.0.0.5"]
+    )
     with TestClient(app, base_url="http://10.0.0.5:8000") as client:
         assert client.get("/").status_code == 401
         assert client.get("/", params={"token": "wrong"}).status_code == 401
@@ -327,3 +329,26 @@ def test_going_back_to_the_list_returns_to_the_claim(client: TestClient, store: 
     page = client.get(f"/claims/{claim_id}", params={"sort": "clinic"}).text
     assert f'href="/?sort=clinic#row-{claim_id}" id="back"' in page
     assert f'id="row-{claim_id}"' in client.get("/", params={"sort": "clinic"}).text
+
+
+def test_a_request_for_another_host_name_is_refused(client: TestClient, store: Store) -> None:
+    """DNS rebinding: a page at evil.example that points its name at this address still
+    sends Host: evil.example."""
+    claim_id = claim_ids(store)[0]
+    refused = client.get(f"/claims/{claim_id}", headers={"Host": "evil.example:8000"})
+    assert refused.status_code == 400
+    assert 'name="csrf"' not in refused.text
+    assert client.get("/", headers={"Host": "localhost:8000"}).status_code == 200
+
+
+def test_more_host_names_can_be_allowed(store: Store, tmp_path: Path) -> None:
+    app = create_app(store, load_pack(), [tmp_path], allowed_hosts=["review.lab.example"])
+    with TestClient(app, base_url="http://review.lab.example") as lab:
+        assert lab.get("/").status_code == 200
+        assert lab.get("/", headers={"Host": "127.0.0.1"}).status_code == 400
+
+
+def test_an_empty_token_is_refused() -> None:
+    result = claimscan("review", "--host", "0.0.0.0", "--token", "", "--db", "nowhere.db")
+    assert result.returncode == 2
+    assert "--token is empty" in result.stderr

@@ -12,8 +12,8 @@ import click
 from scanner.cli.check import no_builtin_option, rules_option
 from scanner.cli.common import db_option, default_evidence_dir, err_console, open_store
 from scanner.detect.rules import load_pack
-from scanner.errors import EXIT_OK
-from scanner.review.security import new_secret
+from scanner.errors import EXIT_OK, InputError
+from scanner.review.security import LOOPBACK_NAMES, new_secret
 from scanner.store.verdicts import VERDICTS
 
 
@@ -55,6 +55,13 @@ def verdict(claim_id: str, verdict: str, db: str | None, note: str, reviewer: st
     "generated and printed when not given). [env: CLAIMSCAN_REVIEW_TOKEN]",
 )
 @click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    help="A Host name the app answers to besides loopback names and --host (repeatable); "
+    "any other Host header is refused (DNS rebinding).",
+)
+@click.option(
     "--evidence-dir",
     "evidence_dirs",
     multiple=True,
@@ -68,6 +75,7 @@ def review(
     host: str,
     port: int,
     token: str | None,
+    allowed_hosts: tuple[str, ...],
     evidence_dirs: tuple[Path, ...],
     rules_dirs: tuple[Path, ...],
     no_builtin_rules: bool,
@@ -81,22 +89,29 @@ def review(
     o reopen, n/p next/previous, u back to the list.
 
     It listens on 127.0.0.1 unless told otherwise; on any other address every request must
-    carry the access token (given with --token, or generated and printed). Forms carry
-    CSRF tokens; archived pages are shown as inert text or in a sandboxed frame.
+    carry the access token (given with --token, or generated and printed). It answers only
+    to its own Host names (loopback names, --host, --allowed-host), so a web page cannot
+    reach it through DNS rebinding. Forms carry CSRF tokens; archived pages are shown as
+    inert text or in a sandboxed frame.
 
     \b
     Example:
       claimscan review --db study.db            # then open http://127.0.0.1:8000/
+      claimscan review --host 0.0.0.0 --allowed-host review.lab.example
     """
     import uvicorn
 
     from scanner.review.app import create_app
 
+    if token is not None and not token.strip():
+        raise InputError("--token is empty: give a token, or leave it out to have one made")
     if not _loopback(host) and token is None:
         token = new_secret()
     store = open_store(db)
     roots = list(evidence_dirs) or [default_evidence_dir(db)]
-    app = create_app(store, load_pack(rules_dirs, builtin=not no_builtin_rules), roots, token)
+    hosts = [*LOOPBACK_NAMES, *([host] if host not in ("0.0.0.0", "::") else []), *allowed_hosts]
+    pack = load_pack(rules_dirs, builtin=not no_builtin_rules)
+    app = create_app(store, pack, roots, token, allowed_hosts=hosts)
     address = f"http://{host}:{port}/"
     err_console.print(
         f"claimscan review on {address}" + (f"?token={token}" if token else ""), highlight=False

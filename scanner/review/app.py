@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -28,6 +29,7 @@ from scanner.detect.rules import SEVERITY_RANK, RulePack
 from scanner.errors import StoreError
 from scanner.models import SOURCE_NOTES, ClaimRecord, VerdictRecord, block_source, page_blocks
 from scanner.review.security import (
+    LOOPBACK_NAMES,
     SANDBOX_POLICY,
     SecurityMiddleware,
     csrf_ok,
@@ -84,7 +86,11 @@ def listing(
 
 
 def create_app(
-    store: Store, pack: RulePack, evidence_roots: list[Path], token: str | None = None
+    store: Store,
+    pack: RulePack,
+    evidence_roots: list[Path],
+    token: str | None = None,
+    allowed_hosts: list[str] | None = None,
 ) -> Starlette:
     secret = new_secret()
     templates = Environment(
@@ -251,7 +257,16 @@ def create_app(
         Route("/evidence/{snapshot_id:int}/render", evidence_render),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(SecurityMiddleware, token=token)])
+    # Answer only to our own names: a page elsewhere that rebinds its DNS name to this
+    # address still sends its own Host, and gets a 400 (Starlette's TrustedHostMiddleware).
+    hosts = list(allowed_hosts) if allowed_hosts is not None else list(LOOPBACK_NAMES)
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+            Middleware(SecurityMiddleware, token=token),
+        ],
+    )
 
 
 def _context(store: Store, occurrence: Any) -> dict[str, str] | None:

@@ -23,6 +23,8 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 TOKEN_COOKIE = "claimscan_token"
+# The Host names the app always answers to (the port aside).
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 APP_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'; "
