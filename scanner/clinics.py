@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import ValidationError
 
+from scanner import yaml_input
 from scanner.errors import ClinicListError
 from scanner.models import Clinic
 
@@ -120,9 +121,13 @@ def _read_structured(path: Path, text: str) -> Iterator[RawRecord]:
             json.loads(text)
         except json.JSONDecodeError as exc:
             raise ClinicListError([f"{path}:{exc.lineno}: invalid JSON: {exc.msg}"]) from None
+        except RecursionError:
+            raise ClinicListError([f"{path}:1: nested too deeply to be a clinic list"]) from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml_input.compose(text)
+        data = yaml_input.load(text)
+    except RecursionError:
+        raise ClinicListError([f"{path}:1: nested too deeply to be a clinic list"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1

@@ -214,3 +214,21 @@ def test_the_crawl_command_stops_with_exit_code_2_before_fetching(tmp_path: Path
     assert result.returncode == 2
     assert f"{path}:3: url: 'not-a-url' is not an absolute http(s) URL" in result.stderr
     assert not (tmp_path / "s.db").exists()
+
+
+def test_yaml_aliases_are_refused_before_they_expand(tmp_path: Path) -> None:
+    """Nine levels of nine aliases are 9**9 nodes: a few hundred bytes, gigabytes parsed."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    lines += ["clinics:", "  - {id: c1, name: C, url: 'https://c.test/', notes: *a9}"]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ClinicListError, match=r"bomb.yaml:2: .*aliases \(\*a0\) are not allowed"):
+        load_clinics(path)
+
+
+def test_a_json_list_nested_too_deeply_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ClinicListError, match="deep.json:1: nested too deeply"):
+        load_clinics(path)

@@ -110,4 +110,3 @@ def in_blocks(result: PageResult, where: list[tuple[int, int]]) -> PageResult:
         for d in result.disclosures
     ]  # fmt: skip
     return PageResult(findings=findings, disclosures=disclosures, genre=result.genre)
-

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from scanner.errors import InputError
 from scanner.resources import data_dir
+from scanner.yaml_input import NoAliasLoader
 
 Category = Literal[
     "efficacy", "regeneration", "cure", "safety", "approval", "success_rate", "testimonial",
@@ -243,7 +244,7 @@ def _info(folder: Path) -> PackInfo:
     return _load(folder / "pack.yaml", PackInfo)
 
 
-class _RuleLoader(yaml.SafeLoader):
+class _RuleLoader(NoAliasLoader):
     """YAML with YAML 1.2 booleans: only true/false. In YAML 1.1 `no`, `off`, `yes` and `on`
     are booleans, and rule files are full of such words ("no side effects", "stop ... off")."""
 
