@@ -90,6 +90,14 @@ def test_changing_any_rule_file_changes_the_pack_fingerprint(tmp_path: Path) -> 
             "field 'patterns': pattern 1 is not a spaCy Matcher pattern",
         ),
         (
+            ("  - makes you taller", "  - - {LOWER: {REGEX: 'tall(er'}}"),
+            "field 'patterns': pattern 1, token 1, LOWER REGEX 'tall(er' does not compile",
+        ),
+        (
+            ("subject: any", "subject: &s any\nseverity_copy: *s"),
+            "invalid YAML: aliases (*s) are not allowed",
+        ),
+        (
             ("  pass: [It makes you happier., Nothing makes you taller.]", "  pass: []"),
             "field 'examples.pass'",
         ),

@@ -166,6 +166,7 @@ def _valid_token_patterns(patterns: list[Any]) -> list[Any]:
     matcher = Matcher(Vocab(), validate=True)
     for number, pattern in enumerate(patterns, 1):
         if isinstance(pattern, list):
+            _regexes_compile(number, pattern)
             try:
                 matcher.add(f"pattern {number}", [pattern])
             except (ValueError, KeyError) as exc:
@@ -173,6 +174,21 @@ def _valid_token_patterns(patterns: list[Any]) -> list[Any]:
                 raise ValueError(f"pattern {number} is not a spaCy Matcher pattern: "
                                  + " ".join(m.strip() for m in message)) from None  # fmt: skip
     return patterns
+
+
+def _regexes_compile(number: int, pattern: list[dict[str, Any]]) -> None:
+    """spaCy compiles a REGEX only when it first matches: a bad one would stop a scan
+    halfway. Compile each here, at load."""
+    for position, element in enumerate(pattern, 1):
+        for attr, value in element.items():
+            if isinstance(value, dict) and "REGEX" in value:
+                try:
+                    re.compile(str(value["REGEX"]))
+                except re.error as exc:
+                    raise ValueError(
+                        f"pattern {number}, token {position}, {attr} REGEX "
+                        f"{value['REGEX']!r} does not compile: {exc}"
+                    ) from None
 
 
 class RulePack(BaseModel):
