@@ -164,3 +164,22 @@ def test_check_on_a_text_file_imports_spacy_only(tmp_path: Path) -> None:
     page = tmp_path / "ad.txt"
     page.write_text("Our stem cells rebuild bone.\n")
     assert imported_after("check", str(page)) == {"spacy"}
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--max-pages", "0"), ("--delay", "-1"), ("--timeout", "0"), ("--concurrency", "0"),
+        ("--per-site", "0"), ("--retries", "-1"), ("--max-depth", "-1"), ("--max-size", "1"),
+    ],
+    ids=lambda o: f"{o[0]} {o[1]}",
+)  # fmt: skip
+def test_an_out_of_range_crawl_option_is_a_usage_error(
+    tmp_path: Path, option: tuple[str, str]
+) -> None:
+    clinics = tmp_path / "clinics.csv"
+    clinics.write_text("name,url\nA Clinic,https://a.test/\n")
+    result = claimscan("crawl", str(clinics), "--db", str(tmp_path / "s.db"), *option)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and option[0] in result.stderr
+    assert not (tmp_path / "s.db").exists()

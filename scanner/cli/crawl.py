@@ -30,15 +30,19 @@ from scanner.store import Store, database_url
 from scanner.store.lock import store_lock
 
 SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+MIN_SIZE = 1024
 
 
 def parse_size(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
     text = value.strip().upper().removesuffix("B").removesuffix("I")
     unit = text[-1:] if text[-1:] in SIZE_UNITS else ""
     try:
-        return int(float(text.removesuffix(unit)) * SIZE_UNITS[unit])
+        size = int(float(text.removesuffix(unit)) * SIZE_UNITS[unit])
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a size such as 10MB or 500K") from None
+    if size < MIN_SIZE:
+        raise click.BadParameter(f"{value!r} is smaller than a web page can be (at least 1K)")
+    return size
 
 
 def crawl_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -51,10 +55,18 @@ def crawl_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Folder for the WARC files. [default: beside the store, <db>-evidence/]",
         ),
         click.option(
-            "--max-pages", default=200, show_default=True, help="Pages fetched per clinic."
+            "--max-pages",
+            default=200,
+            show_default=True,
+            type=click.IntRange(min=1),
+            help="Pages fetched per clinic.",
         ),
         click.option(
-            "--max-depth", default=4, show_default=True, help="Link depth from a start URL."
+            "--max-depth",
+            default=4,
+            show_default=True,
+            type=click.IntRange(min=0),
+            help="Link depth from a start URL.",
         ),
         click.option(
             "--ignore-robots", is_flag=True, help="Do not obey robots.txt (logged loudly)."
@@ -67,6 +79,7 @@ def crawl_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--delay",
             default=1.0,
             show_default=True,
+            type=click.FloatRange(min=0),
             help="Seconds between requests to one site (AutoThrottle's minimum).",
         ),
         click.option(
@@ -76,15 +89,30 @@ def crawl_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--concurrency",
             default=32,
             show_default=True,
+            type=click.IntRange(min=1),
             help="Requests in flight in all (many clinics crawl in parallel).",
         ),
         click.option(
-            "--per-site", default=2, show_default=True, help="Requests in flight per site."
+            "--per-site",
+            default=2,
+            show_default=True,
+            type=click.IntRange(min=1),
+            help="Requests in flight per site.",
         ),
         click.option(
-            "--timeout", default=30.0, show_default=True, help="Seconds before a fetch fails."
+            "--timeout",
+            default=30.0,
+            show_default=True,
+            type=click.FloatRange(min=0, min_open=True),
+            help="Seconds before a fetch fails.",
         ),
-        click.option("--retries", default=2, show_default=True, help="Retries of a failed fetch."),
+        click.option(
+            "--retries",
+            default=2,
+            show_default=True,
+            type=click.IntRange(min=0),
+            help="Retries of a failed fetch.",
+        ),
         click.option(
             "--max-size",
             default="10MB",
