@@ -183,3 +183,34 @@ def test_an_out_of_range_crawl_option_is_a_usage_error(
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and option[0] in result.stderr
     assert not (tmp_path / "s.db").exists()
+
+
+def test_a_sqlite_file_that_is_not_a_store_is_refused_and_left_alone(tmp_path: Path) -> None:
+    import hashlib
+    import sqlite3
+
+    other = tmp_path / "notes.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE notes (body TEXT)")
+        connection.execute("INSERT INTO notes VALUES ('mine')")
+    before = hashlib.sha256(other.read_bytes()).hexdigest()
+    clinics = tmp_path / "clinics.csv"
+    clinics.write_text("name,url\nA Clinic,https://a.test/\n")
+    for args in (("runs",), ("pages",), ("claims",), ("crawl", str(clinics))):
+        result = claimscan(*args, "--db", str(other))
+        assert result.returncode == 2, args
+        assert "not a claimscan store" in result.stderr
+    assert hashlib.sha256(other.read_bytes()).hexdigest() == before
+
+
+def test_a_corrupt_store_is_refused(tmp_path: Path) -> None:
+    store = tmp_path / "broken.db"
+    Store.open(str(store)).close()
+    data = bytearray(store.read_bytes())
+    data[4096:] = b"\xff" * (len(data) - 4096)  # the header holds, the pages do not
+    store.write_bytes(bytes(data))
+    result = claimscan("pages", "--db", str(store))
+    assert result.returncode == 2
+    assert "not a readable SQLite store" in result.stderr or "not a claimscan store" in (
+        result.stderr
+    )

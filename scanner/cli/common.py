@@ -53,7 +53,32 @@ def open_store(db: str | None) -> Store:
     path = sqlite_file(db)
     if path is not None and not path.is_file():
         raise InputError(f"no store at {path} (crawl first, or check --db)")
+    refuse_foreign_sqlite(db)
     return Store.open(db)
+
+
+# Tables every claimscan store has (and alembic's version table).
+STORE_TABLES = {"alembic_version", "clinics", "runs", "snapshots"}
+
+
+def refuse_foreign_sqlite(db: str | None) -> None:
+    """An existing SQLite file that is not a claimscan store is refused, never altered: it
+    is read through a read-only connection before the store would migrate it."""
+    import sqlite3
+
+    path = sqlite_file(db)
+    if path is None or not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as connection:
+            tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+            connection.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path}: not a readable SQLite store ({exc})") from None
+    if not tables >= STORE_TABLES:
+        raise InputError(
+            f"{path}: a SQLite file, but not a claimscan store (left as it is; check --db)"
+        )
 
 
 def check_clinics(store: Store, clinic_ids: Iterable[str]) -> None:

@@ -17,6 +17,7 @@ from scanner.cli.common import (
     default_evidence_dir,
     err_console,
     hide_password,
+    refuse_foreign_sqlite,
     setup_logging,
 )
 from scanner.clinics import ClinicList, load_clinics
@@ -242,6 +243,7 @@ def crawl(clinics: Path, db: str | None, redis_url: str | None, **kw: Any) -> in
     if redis_url:
         return queue_crawl(redis_url, db, clinic_list, args)
     with store_lock(db):
+        refuse_foreign_sqlite(db)
         store = Store.open(db)
         try:
             result = crawl_into(store, db, clinic_list, args)

@@ -16,6 +16,7 @@ from scanner.cli.common import (
     db_option,
     err_console,
     open_store,
+    refuse_foreign_sqlite,
     text_or_json_option,
 )
 from scanner.cli.crawl import CrawlArgs, crawl_into, crawl_options
@@ -80,6 +81,7 @@ def rescan(
     clinic_list = load_clinics(clinics)  # a bad list stops before the store is touched
     args = CrawlArgs.from_cli(conditional=True, **kw)
     with store_lock(db):
+        refuse_foreign_sqlite(db)
         store = Store.open(db)
         try:
             result = crawl_into(store, db, clinic_list, args)
