@@ -230,5 +230,5 @@ def test_yaml_aliases_are_refused_before_they_expand(tmp_path: Path) -> None:
 def test_a_json_list_nested_too_deeply_is_bad_input(tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
     path.write_text("[" * 100_000 + "]" * 100_000)
-    with pytest.raises(ClinicListError, match="deep.json:1: nested too deeply"):
+    with pytest.raises(ClinicListError, match=r"deep\.json:1: nested too deeply"):
         load_clinics(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -177,3 +178,15 @@ def test_the_clinics_own_name_in_a_title_is_not_a_claim(scanned: Path) -> None:
     titles = {s.title for s in store.snapshots(clinic_ids=["renewbone"])}
     assert "Treatments | Renew Bone & Joint" in titles
     assert not [f for f in claims(scanned, "renewbone") if "Renew Bone & Joint" in f.text]
+
+
+def test_errors_lists_what_could_not_be_fetched_and_why(crawled: Path) -> None:
+    result = claimscan("errors", "--db", str(crawled), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    kinds = {(row["clinic"], row["kind"]) for row in rows}
+    assert {("renewbone", "redirect_loop"), ("renewbone", "not_html"),
+            ("shuttered", "connection")} <= kinds  # fmt: skip
+    only = claimscan("errors", "--db", str(crawled), "--clinic", "shuttered", "--format", "jsonl")
+    assert {json.loads(line)["clinic"] for line in only.stdout.splitlines()} == {"shuttered"}
+    assert claimscan("errors", "--db", str(crawled), "--run", "99").returncode == 2

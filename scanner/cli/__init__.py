@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "rules": ("scanner.cli.rules", "rules", "List the claim rules in force."),
     "pages": ("scanner.cli.inspect", "pages", "List the stored pages."),
     "runs": ("scanner.cli.inspect", "runs", "List the crawl runs."),
+    "errors": ("scanner.cli.inspect", "errors", "List what could not be fetched, and why."),
     "evidence": ("scanner.cli.inspect", "evidence", "Show the archived record of a snapshot."),
     "demo": ("scanner.cli.demo", "demo", "Run the whole flow on bundled fixture sites."),
     "worker": ("scanner.cli.worker", "worker", "Crawl a queued distributed run."),

@@ -10,7 +10,7 @@ import click
 
 from scanner.cli.common import check_clinics, db_option, open_store
 from scanner.crawl.warc import read_record
-from scanner.errors import EXIT_OK, StoreError
+from scanner.errors import EXIT_OK, InputError, StoreError
 from scanner.models import PageSnapshot
 from scanner.output import OutputFormat, inert, write_records
 
@@ -95,6 +95,47 @@ def runs(db: str | None, fmt: str) -> int:
     )
     columns = ("id", "status", "started_at", "finished_at", "pages", "errors", "clinic_list")
     write_records(records, _fmt(fmt), columns, title="crawl runs")
+    return EXIT_OK
+
+
+@click.command()
+@db_option
+@click.option("--run", "run_id", type=int, help="Only this crawl run. [default: every run]")
+@click.option("--clinic", "clinic_ids", multiple=True, help="Only this clinic id (repeatable).")
+@format_option
+def errors(db: str | None, run_id: int | None, clinic_ids: tuple[str, ...], fmt: str) -> int:
+    """List the fetch errors of crawls: what could not be fetched, and why.
+
+    One row per error: id, run, clinic, url, kind (http_error, dns, timeout, connection,
+    tls, redirect_loop, too_large, not_html, robots_disallowed, ...), status, message,
+    occurred_at (UTC). `runs` counts them; this names them.
+
+    \b
+    Examples:
+      claimscan errors --db study.db --run 3
+      claimscan errors --db study.db --clinic renewbone --format csv > errors.csv
+    """
+    store = open_store(db)
+    check_clinics(store, clinic_ids)
+    if run_id is not None and run_id not in {run.id for run in store.runs()}:
+        raise InputError(f"no run {run_id} in the store")
+    wanted = set(clinic_ids)
+    records = (
+        {
+            "id": error.id,
+            "run": error.run_id,
+            "clinic": error.clinic_id,
+            "url": error.url,
+            "kind": error.kind,
+            "status": error.status,
+            "message": error.message,
+            "occurred_at": error.occurred_at,
+        }
+        for error in store.errors(run_id)
+        if not wanted or error.clinic_id in wanted
+    )
+    columns = ("run", "clinic", "kind", "status", "url", "message")
+    write_records(records, _fmt(fmt), columns, title="fetch errors")
     return EXIT_OK
 
 
