@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from scanner.crawl.warc import read_record
 from scanner.demo.server import FixtureServer
@@ -164,9 +165,24 @@ def test_every_snapshot_matches_its_warc_record(crawl: Crawl) -> None:
         record, body = read_record(snapshot.warc_file, snapshot.warc_offset)
         assert record.rec_headers.get_header("WARC-Record-ID") == snapshot.warc_record_id
         assert hashlib.sha256(body).hexdigest() == snapshot.sha256
-        assert record.rec_headers.get_header("WARC-Target-URI") == snapshot.final_url
+        # the URL requested; a redirect's target is in its Location header
+        assert record.rec_headers.get_header("WARC-Target-URI") == snapshot.url
     [warc_file] = {s.warc_file for s in snapshots}
     assert warcio_check(Path(warc_file)).returncode == 0
+
+
+def test_a_redirect_is_archived_under_the_url_that_was_requested(crawl: Crawl) -> None:
+    [hop] = [s for s in crawl.snapshots() if s.url.endswith("/old-osteoporosis-program")]
+    assert hop.status == 301 and hop.final_url != hop.url
+    with Path(hop.warc_file).open("rb") as handle:
+        records = list(ArchiveIterator(handle))
+    mine = [r for r in records if r.rec_headers.get_header("WARC-Target-URI") == hop.url]
+    assert sorted(r.rec_type for r in mine) == ["request", "response"]
+    [request] = [r for r in mine if r.rec_type == "request"]
+    assert request.http_headers.protocol == "GET"
+    assert request.http_headers.statusline.startswith("/old-osteoporosis-program")
+    [response] = [r for r in mine if r.rec_type == "response"]
+    assert response.http_headers.get_header("Location") is not None
 
 
 def test_pages_lists_snapshots_as_json_lines(crawl: Crawl) -> None:

@@ -103,3 +103,21 @@ def test_resuming_cuts_off_records_that_no_snapshot_points_to(tmp_path: Path) ->
         ]
     assert uris == ["https://bone.test/kept", "https://bone.test/next"]
     assert warcio_check(path).returncode == 0
+
+
+def test_a_redirect_to_anything_is_archived_under_the_requested_url(tmp_path: Path) -> None:
+    """A hostile Location (a script URL, another host) stays in the response's headers as it
+    came; the records name the URL that was requested, and the file stays valid."""
+    page = fetched("https://clinic.test/offer", b"", [("Location", "javascript:alert(1)")])
+    hop = page.model_copy(update={"status": 302, "final_url": "javascript:alert(1)"})
+    evidence = WarcEvidence(tmp_path / "x.warc.gz")
+    evidence.write(hop)
+    evidence.close()
+    with (tmp_path / "x.warc.gz").open("rb") as handle:
+        records = [r for r in ArchiveIterator(handle) if r.rec_type in ("request", "response")]
+    assert {r.rec_headers.get_header("WARC-Target-URI") for r in records} == {
+        "https://clinic.test/offer"
+    }
+    [response] = [r for r in records if r.rec_type == "response"]
+    assert response.http_headers.get_header("Location") == "javascript:alert(1)"
+    assert warcio_check(tmp_path / "x.warc.gz").returncode == 0

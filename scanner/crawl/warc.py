@@ -79,8 +79,10 @@ class WarcEvidence:
             + [("Content-Length", str(len(page.body)))],
             protocol="HTTP/1.1",
         )
+        # A record names the URL that was requested: a redirect's target is in its Location
+        # header, kept as it came, and gets records of its own when it is fetched.
         response = self.writer.create_warc_record(
-            page.final_url,
+            page.url,
             "response",
             payload=BytesIO(page.body),
             length=len(page.body),
@@ -95,12 +97,12 @@ class WarcEvidence:
 
     def _request_record(self, page: FetchedPage, warc_date: str) -> Any:
         return self.writer.create_warc_record(
-            page.final_url,
+            page.url,
             "request",
             payload=BytesIO(b""),
             length=0,
             http_headers=StatusAndHeaders(
-                f"GET {_request_target(page.final_url)} HTTP/1.1",
+                f"GET {_request_target(page.url)} HTTP/1.1",
                 _request_headers(page),
                 protocol="",
                 is_http_request=True,
@@ -129,7 +131,7 @@ class WarcEvidence:
             protocol="HTTP/1.1",
         )
         revisit = self.writer.create_revisit_record(
-            page.final_url,
+            page.url,
             sha256_base32(bytes.fromhex(original.sha256)),
             original.url,
             _warc_date(original.captured_at),
@@ -165,7 +167,7 @@ def _request_target(url: str) -> str:
 def _request_headers(page: FetchedPage) -> list[tuple[str, str]]:
     headers = list(page.request_headers)
     if not any(k.lower() == "host" for k, _ in headers):
-        headers.insert(0, ("Host", urlsplit(page.final_url).netloc))
+        headers.insert(0, ("Host", urlsplit(page.url).netloc))
     return headers
 
 
