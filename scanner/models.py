@@ -164,6 +164,7 @@ FetchErrorKind = Literal[
     "too_large",
     "robots_disallowed",
     "not_html",
+    "retry_after_too_long",
     "other",
 ]
 

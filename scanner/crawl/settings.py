@@ -45,7 +45,12 @@ def crawl_settings(options: CrawlOptions) -> dict[str, Any]:
         "LOG_LEVEL": "INFO",
         "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI sets up logging
         "LOGSTATS_INTERVAL": 60.0,
-        "DOWNLOADER_MIDDLEWARES": {"scanner.crawl.middleware.ClinicBudgetMiddleware": 950},
+        "DOWNLOADER_MIDDLEWARES": {
+            "scanner.crawl.middleware.ClinicBudgetMiddleware": 950,
+            # Scrapy's retries, but a Retry-After is waited for (or the page recorded)
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "scanner.crawl.retry.RetryAfterMiddleware": 550,
+        },
         "ITEM_PIPELINES": {"scanner.crawl.pipeline.StorePipeline": 300},
         "EXTENSIONS": {"scanner.crawl.progress.CrawlProgress": 500},
     }

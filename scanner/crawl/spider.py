@@ -20,6 +20,7 @@ from w3lib.url import safe_url_string
 from scanner.crawl.errors import classify_failure
 from scanner.crawl.extract import clean_url, extract_page
 from scanner.crawl.frontier import ClinicFrontier, PageRequest
+from scanner.crawl.retry import MAX_RETRY_AFTER, TOO_LONG
 from scanner.crawl.scope import site_key, url_key
 from scanner.crawl.warc import WarcEvidence
 from scanner.models import ExtractedPage, FetchedPage, FetchErrorKind, FetchFailure, Link
@@ -138,7 +139,13 @@ class ClinicSpider(Spider):
         assert isinstance(response, TextResponse)
         page = extract_page(response) if 200 <= response.status < 300 else None
         yield self.page(response, content_type, page=page)
-        if response.status >= 400:
+        if (wait := response.meta.get(TOO_LONG)) is not None:
+            message = (
+                f"HTTP {response.status} with Retry-After {wait:.0f} s, longer than the "
+                f"{MAX_RETRY_AFTER:.0f} s a crawl waits"
+            )
+            yield self.failure(response, "retry_after_too_long", message, response.status)
+        elif response.status >= 400:
             yield self.failure(response, "http_error", f"HTTP {response.status}", response.status)
         if page is not None:
             yield from self.follow_links(frontier, page.links, depth + 1)

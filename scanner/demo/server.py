@@ -2,7 +2,8 @@
 
 Each folder of `sites/` is one site, served on its own loopback address (so each has its
 own host, as real clinics do) and a free port. A `_site.yaml` in the folder gives the
-address and the site's misbehaviour: redirects, slow pages, fixed statuses, content types.
+address and the site's misbehaviour: redirects, slow pages, fixed statuses (with extra
+headers, such as Retry-After), content types.
 Every request is logged, so tests can check what a crawl fetched. The server stops by
 itself after `lifetime` seconds, in case its owner never does.
 
@@ -40,6 +41,7 @@ class SiteConfig:
     slow: dict[str, float] = field(default_factory=dict)
     status: dict[str, int] = field(default_factory=dict)
     content_types: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)  # extra, by path
     overlay: Path | None = None
 
     @classmethod
@@ -53,6 +55,7 @@ class Hit:
     site: str
     path: str
     user_agent: str
+    at: float = field(default_factory=time.monotonic)  # when the request arrived
 
 
 class FixtureServer:
@@ -110,6 +113,7 @@ class FixtureServer:
                 slow={**base.slow, **extra.get("slow", {})},
                 status={**base.status, **extra.get("status", {})},
                 content_types={**base.content_types, **extra.get("content_types", {})},
+                headers={**base.headers, **extra.get("headers", {})},
                 overlay=folder if folder and folder.is_dir() else None,
             )
 
@@ -168,7 +172,8 @@ def _handler(server: FixtureServer, site: SiteConfig) -> type[BaseHTTPRequestHan
                 self.send(HTTPStatus.MOVED_PERMANENTLY, b"", {"Location": site.redirects[path]})
             elif path in site.status:
                 body = f"<html><body><h1>Error {site.status[path]}</h1></body></html>".encode()
-                self.send(site.status[path], body, {"Content-Type": "text/html"})
+                headers = {"Content-Type": "text/html", **site.headers.get(path, {})}
+                self.send(site.status[path], body, headers)
             elif (file := _resolve_in(site, path)) is not None:
                 content_type = site.content_types.get(path) or TYPES.get(file.suffix, "text/html")
                 body = server.fill_in(file.read_bytes(), site.name)
