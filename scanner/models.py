@@ -163,6 +163,7 @@ FetchErrorKind = Literal[
     "offsite_redirect",
     "too_large",
     "robots_disallowed",
+    "robots_unavailable",
     "not_html",
     "retry_after_too_long",
     "other",

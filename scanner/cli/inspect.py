@@ -107,7 +107,8 @@ def errors(db: str | None, run_id: int | None, clinic_ids: tuple[str, ...], fmt:
     """List the fetch errors of crawls: what could not be fetched, and why.
 
     One row per error: id, run, clinic, url, kind (http_error, dns, timeout, connection,
-    tls, redirect_loop, too_large, not_html, robots_disallowed, ...), status, message,
+    tls, redirect_loop, too_large, not_html, robots_disallowed, robots_unavailable,
+    retry_after_too_long, ...), status, message,
     occurred_at (UTC). `runs` counts them; this names them.
 
     \b

@@ -35,6 +35,8 @@ def classify_failure(failure: Failure) -> tuple[FetchErrorKind | None, str]:
     if isinstance(exc, BudgetSpent):
         return None, message
     if isinstance(exc, IgnoreRequest):
+        if message.startswith("robots.txt could not be fetched"):
+            return "robots_unavailable", message
         if "robots.txt" in message:
             return "robots_disallowed", "disallowed by robots.txt"
         return "other", message

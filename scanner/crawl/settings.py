@@ -50,6 +50,10 @@ def crawl_settings(options: CrawlOptions) -> dict[str, Any]:
             # Scrapy's retries, but a Retry-After is waited for (or the page recorded)
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "scanner.crawl.retry.RetryAfterMiddleware": 550,
+            # robots.txt that does not answer: the site is not crawled (robots.py)
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "scanner.crawl.robots.ConservativeRobotsTxtMiddleware": 100,
+            "scanner.crawl.robots.RobotsTimeoutMiddleware": 340,
         },
         "ITEM_PIPELINES": {"scanner.crawl.pipeline.StorePipeline": 300},
         "EXTENSIONS": {"scanner.crawl.progress.CrawlProgress": 500},
