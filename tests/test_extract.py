@@ -187,3 +187,24 @@ def test_comment_tails_are_kept() -> None:
 )
 def test_clean_url(url: str, expected: str | None) -> None:
     assert clean_url(url) == expected
+
+
+@pytest.mark.parametrize("depth", [100, 2_100, 20_000])
+def test_text_nested_past_the_parsers_limit_is_still_read(depth: int) -> None:
+    """libxml2 drops everything past about 2,048 nested elements; a page must not hide its
+    claims that way (nor lose the text after them)."""
+    body = (
+        "<html><head><title>Deep</title><style>p {color: red}</style></head><body>"
+        "<h1>Our treatments</h1><p>Book a visit today.</p>"
+        + "<div>" * depth + "<p>Our stem cells rebuild worn cartilage.</p>" + "</div>" * depth
+        + "<p>Call us on weekdays.</p></body></html>"
+    )  # fmt: skip
+    page = extract_page(HtmlResponse(url="https://clinic.test/", body=body.encode()))
+    texts = [b.text for b in page.blocks]
+    assert texts == [
+        "Our treatments", "Book a visit today.", "Our stem cells rebuild worn cartilage.",
+        "Call us on weekdays.",
+    ]  # fmt: skip
+    assert page.title == "Deep"
+    [claim] = [b for b in page.blocks if "cartilage" in b.text]
+    assert (claim.tag, claim.heading) == ("p", "Our treatments")

@@ -229,8 +229,9 @@ def crawl(clinics: Path, db: str | None, redis_url: str | None, **kw: Any) -> in
     a second exits with code 75.
 
     Limits: a response over --max-size is recorded as too_large; text blocks are read in
-    pieces of at most 100,000 characters; markup nested deeper than about 2,000 elements
-    is not read (libxml2's limit). `claimscan errors` lists what could not be fetched.
+    pieces of at most 100,000 characters; markup nested deeper than libxml2 builds (2,048
+    elements) is read flat, without its tree. `claimscan errors` lists what could not be
+    fetched.
 
     With --redis, nothing is fetched here: the run is queued in Redis and crawled by
     `claimscan worker` processes on any number of machines, sharing the store (use

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -169,6 +170,10 @@ def extract_page(response: TextResponse) -> ExtractedPage:
     links = extract_links(response, root)
     body = root.find("body")
     blocks = _BlockCollector(tree).walk(body if body is not None else root)
+    if _cut_short(root):
+        # libxml2 stops building the tree past MAX_DEPTH nested elements and drops the
+        # rest of the page: read the text again with a parser that builds no tree.
+        blocks = _flat_blocks(response.text)
     return ExtractedPage(
         title=title,
         description=description,
@@ -207,3 +212,68 @@ def clean_url(url: str) -> str | None:
     if Path(parts.path).suffix.lower() in SKIPPED_EXTENSIONS:
         return None
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+# libxml2 builds at most this many nested elements (XML_PARSE_HUGE), then drops the rest.
+MAX_DEPTH = 2048
+DEEP = 2000
+
+
+def _cut_short(root: etree._Element) -> bool:
+    """Did the parser stop at its depth limit? Only a page this deep can have."""
+    if sum(1 for _ in root.iter()) < DEEP:
+        return False
+    return bool(root.xpath(f"boolean(//*[count(ancestor::*) >= {DEEP}])"))
+
+
+class _FlatText(HTMLParser):
+    """Text blocks from a stream of tags: a block ends where a block tag opens or closes;
+    script, style and the like are skipped. No tree, so no depth limit."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[TextBlock] = []
+        self.parts: list[str] = []
+        self.tags: list[str] = ["body"]
+        self.skipping = 0
+        self.heading: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIP_TAGS:
+            self.skipping += 1
+        elif tag in BLOCK_TAGS:
+            self.flush()
+            self.tags.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIP_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in BLOCK_TAGS:
+            self.flush()
+            if len(self.tags) > 1:
+                self.tags.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+    def flush(self) -> None:
+        text = normalize_text("".join(self.parts))
+        self.parts = []
+        if not text:
+            return
+        tag = self.tags[-1]
+        number = len(self.blocks) + 1
+        block = TextBlock(tag=tag, text=text, locator=f"/deep/{tag}[{number}]",
+                          heading=None if tag in HEADINGS else self.heading)  # fmt: skip
+        self.blocks.append(block)
+        if tag in HEADINGS:
+            self.heading = text
+
+
+def _flat_blocks(html: str) -> list[TextBlock]:
+    reader = _FlatText()
+    reader.feed(html)
+    reader.close()
+    reader.flush()
+    return reader.blocks
