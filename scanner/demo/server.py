@@ -42,6 +42,7 @@ class SiteConfig:
     status: dict[str, int] = field(default_factory=dict)
     content_types: dict[str, str] = field(default_factory=dict)
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # extra, by path
+    latency: float = 0.0  # seconds every answer of the site takes
     overlay: Path | None = None
 
     @classmethod
@@ -68,6 +69,9 @@ class FixtureServer:
         self.lifetime = lifetime
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
+        # Requests being answered now, and the most at once, by site (politeness tests).
+        self.in_flight: dict[str, int] = {}
+        self.most_in_flight: dict[str, int] = {}
         self._servers: dict[str, ThreadingHTTPServer] = {}
         self._timer: threading.Timer | None = None
 
@@ -114,6 +118,7 @@ class FixtureServer:
                 status={**base.status, **extra.get("status", {})},
                 content_types={**base.content_types, **extra.get("content_types", {})},
                 headers={**base.headers, **extra.get("headers", {})},
+                latency=float(extra.get("latency", base.latency)),
                 overlay=folder if folder and folder.is_dir() else None,
             )
 
@@ -142,6 +147,13 @@ class FixtureServer:
         with self._lock:
             self.hits.append(hit)
 
+    def answering(self, site: str, change: int) -> None:
+        """Count a request in (+1) or out (-1) of those being answered for a site."""
+        with self._lock:
+            now = self.in_flight.get(site, 0) + change
+            self.in_flight[site] = now
+            self.most_in_flight[site] = max(self.most_in_flight.get(site, 0), now)
+
     def paths(self, site: str) -> list[str]:
         with self._lock:
             return [h.path for h in self.hits if h.site == site]
@@ -163,9 +175,18 @@ def _handler(server: FixtureServer, site: SiteConfig) -> type[BaseHTTPRequestHan
         server_version = "FixtureClinic/1.0"
 
         def do_GET(self) -> None:
+            server.answering(name, +1)
+            try:
+                self.answer()
+            finally:
+                server.answering(name, -1)
+
+        def answer(self) -> None:
             path = urlsplit(self.path).path
             site = server.sites[name]  # the current version of the site
             server.record(Hit(site.name, self.path, self.headers.get("User-Agent", "")))
+            if site.latency:
+                time.sleep(site.latency)
             if path in site.slow:
                 time.sleep(site.slow[path])
             if path in site.redirects:
