@@ -307,6 +307,11 @@ class VerdictRecord(BaseModel):
     sentence: str  # the wording the verdict was given on
     needs_review: bool = False  # the claim was reworded since
 
+    @property
+    def standing(self) -> str:
+        """The verdict in force: open again once the claim was reworded since."""
+        return "open" if self.needs_review else self.verdict
+
 
 class VerdictLogEntry(BaseModel):
     claim_id: str

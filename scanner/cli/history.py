@@ -227,9 +227,8 @@ def claims(
     records = []
     for claim in store.claims(statuses, clinic_ids):
         found = decided.get(claim.id)
-        current = found if found is not None and not found.needs_review else None
         record = claim.model_dump() | {
-            "verdict": current.verdict if current else "open",
+            "verdict": found.standing if found else "open",
             "reviewer": found.reviewer if found else "",
             "decided_at": found.decided_at if found else None,
             "note": found.note if found else "",

@@ -171,7 +171,7 @@ def extract_page(response: TextResponse) -> ExtractedPage:
     body = root.find("body")
     blocks = _BlockCollector(tree).walk(body if body is not None else root)
     if _cut_short(root):
-        # libxml2 stops building the tree past MAX_DEPTH nested elements and drops the
+        # libxml2 stops building the tree past 2,048 nested elements and drops the
         # rest of the page: read the text again with a parser that builds no tree.
         blocks = _flat_blocks(response.text)
     return ExtractedPage(
@@ -214,8 +214,8 @@ def clean_url(url: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
 
-# libxml2 builds at most this many nested elements (XML_PARSE_HUGE), then drops the rest.
-MAX_DEPTH = 2048
+# libxml2 builds at most 2,048 nested elements (XML_PARSE_HUGE), then drops the rest: a
+# tree this deep was probably cut there.
 DEEP = 2000
 
 

@@ -121,7 +121,7 @@ def name_spans(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
         if len(text.split()) > TITLE_WORDS or not TITLE_SEPARATOR.search(text):
             continue
         at = 0
-        for part in [*TITLE_SEPARATOR.split(text)]:
+        for part in TITLE_SEPARATOR.split(text):
             start = text.index(part, at) if part else at
             at = start + len(part)
             part_words = part.lower().split()

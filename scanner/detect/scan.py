@@ -174,10 +174,8 @@ def _claim_loop(
         with store.claim_batch(scan_id, pack_sha256, BATCH_PAGES) as batch:
             if batch is None:
                 return counts
-            results = detector.pages(
-                [[b.text for b in p.blocks] for p in batch.pages],
-                names=[(p.clinic_name,) for p in batch.pages],
-            )
+            texts, names = _detector_input(batch.pages)
+            results = detector.pages(texts, names=names)
             rows = [
                 (page, _rows(result)) for page, result in zip(batch.pages, results, strict=True)
             ]
@@ -207,8 +205,8 @@ def _detect(
         detector = Detector([Path(f) for f in folders], builtin)
         for ids in batches:
             pages = store.pages_to_scan(ids)
-            texts = [[b.text for b in p.blocks] for p in pages]
-            yield pages, list(detector.pages(texts, names=[(p.clinic_name,) for p in pages]))
+            texts, names = _detector_input(pages)
+            yield pages, list(detector.pages(texts, names=names))
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
@@ -220,11 +218,7 @@ def _detect(
             pending.append(
                 (
                     pages,
-                    pool.submit(
-                        _detect_batch,
-                        [[b.text for b in p.blocks] for p in pages],
-                        [(p.clinic_name,) for p in pages],
-                    ),
+                    pool.submit(_detect_batch, *_detector_input(pages)),
                 )
             )
             while len(pending) >= 2 * workers:
@@ -232,6 +226,13 @@ def _detect(
                 yield done_pages, future.result()
         for done_pages, future in pending:
             yield done_pages, future.result()
+
+
+def _detector_input(
+    pages: list[PageToScan],
+) -> tuple[list[list[str]], list[tuple[str, ...]]]:
+    """Each page's block texts, and the site's own name (not a claim)."""
+    return [[b.text for b in p.blocks] for p in pages], [(p.clinic_name,) for p in pages]
 
 
 def _init_worker(folders: tuple[str, ...], builtin: bool) -> None:

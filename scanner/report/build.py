@@ -263,6 +263,7 @@ def _add_history(store: Store, sections: list[ClinicSection]) -> None:
                     runs=record.runs,
                 )
                 if (found := verdicts.get(record.id)) is not None:
+                    claim.status = found.standing
                     claim.review = ClaimReview(
                         verdict=found.verdict, reviewer=found.reviewer, decided_at=found.decided_at,
                         note=found.note, needs_review=found.needs_review, log=logs[record.id],
@@ -273,9 +274,6 @@ def _by_verdict(section: ClinicSection, only: str) -> ClinicSection:
     """Sort a clinic's claims by the reviewers' verdicts: confirmed ones are the findings,
     open ones (never decided, or reworded since) are shown apart, dismissed ones are left
     out and counted. only="confirmed" drops the open ones, only="open" the confirmed."""
-    for claim in section.claims:
-        review = claim.review
-        claim.status = review.verdict if review and not review.needs_review else "open"
     by_verdict = dict.fromkeys(("confirmed", "open", "dismissed"), 0)
     for claim in section.claims:
         by_verdict[claim.status] += 1

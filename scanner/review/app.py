@@ -175,8 +175,7 @@ def create_app(
         suffix = f"?{keep}" if keep else ""
         nxt = f"/claims/{ids[at + 1]}{suffix}" if 0 <= at < len(ids) - 1 else f"/done{suffix}"
         prev = f"/claims/{ids[at - 1]}{suffix}" if at > 0 else f"/{suffix}"
-        decided = sum(verdicts[i].verdict in DECIDED and not verdicts[i].needs_review
-                      for i in ids if i in verdicts)  # fmt: skip
+        decided = sum(verdicts[i].standing in DECIDED for i in ids if i in verdicts)
         occurrences = store.claim_occurrences(claim_id)
         return render(
             "claim.html", request, claim=claim, verdict=verdicts.get(claim_id),
@@ -219,15 +218,15 @@ def create_app(
         claim_id = request.path_params["claim_id"]
         return await decide(request, [claim_id], fallback=f"/claims/{claim_id}")
 
-    async def bulk(request: Request) -> Response:
+    async def chosen(request: Request) -> list[str]:
         form = await request.form()
-        ids = [str(i) for i in form.getlist("ids") if CLAIM_ID.match(str(i))]
-        return await decide(request, ids)
+        return [str(i) for i in form.getlist("ids") if CLAIM_ID.match(str(i))]
+
+    async def bulk(request: Request) -> Response:
+        return await decide(request, await chosen(request))
 
     async def undo(request: Request) -> Response:
-        form = await request.form()
-        ids = [str(i) for i in form.getlist("ids") if CLAIM_ID.match(str(i))]
-        return await decide(request, ids, undo=True)
+        return await decide(request, await chosen(request), undo=True)
 
     async def evidence(request: Request) -> Response:
         found = _evidence(store, request.path_params["snapshot_id"], roots)
