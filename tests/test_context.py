@@ -174,3 +174,34 @@ def test_offsets_point_into_the_block() -> None:
     [claim] = page(text).claims
     assert text[claim.start : claim.end] == claim.text
     assert claim.sentence == "Our stem cells rebuild bone density."
+
+
+@pytest.mark.parametrize(
+    ("text", "is_claim"),
+    [
+        ("Our stem cell injections are used to treat lower back pain.", False),
+        ("Our stem cell injections are used to heal lower back pain.", True),
+        ("Exosomes can be used to manage chronic knee pain.", False),
+        ("Exosomes can be used to regenerate worn cartilage.", True),
+        ("PRP has been used as an approach to treat tendon injuries.", False),
+    ],
+)
+def test_a_purpose_is_not_a_claim_but_a_result_is(text: str, is_claim: bool) -> None:
+    assert bool(claim_sentences(text)) is is_claim
+
+
+def test_a_disease_named_as_who_is_treated_is_not_the_subject() -> None:
+    blocks = ["Our stem cell program for stroke", "For stroke patients the results are permanent."]
+    assert claim_sentences(*blocks) == [blocks[1]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Stem cells in bone marrow are responsible for repairing injured tissue.",
+        "Their role is to renew tissues such as skin and bone.",
+        "Stem cells are the building blocks that grow into every organ.",
+    ],
+)
+def test_the_bodys_own_biology_is_not_the_treatments_claim(text: str) -> None:
+    assert claim_sentences("Stem cell therapy at our clinic", text) == []

@@ -44,6 +44,7 @@ READER = frozenset({"you", "your", "you'll", "you're", "yourself", "i", "my", "m
 BODY_LABELS = frozenset({"STRUCTURE", "CONDITION", "OTHER_TX"})
 # A line this short with no sentence end is a heading, bullet or tagline: judged on its words.
 FRAGMENT_WORDS = 10
+AUDIENCE_WORDS = frozenset({"for", "with", "among"})
 YES_NO_STARTS = frozenset((
     "is", "are", "am", "was", "were", "can", "could", "do", "does", "did", "will", "would",
     "should", "shall", "may", "might", "has", "have", "had", "must",
@@ -85,6 +86,7 @@ class Trigger:
     start: int
     end: int
     text: str
+    only_before: frozenset[str] = frozenset()  # lemmas the claim must start with (if any)
 
 
 class ClaimContext:
@@ -92,7 +94,7 @@ class ClaimContext:
         self.rules: dict[str, ClaimRule] = pack.rules
         # NORM folds both apostrophes of "n't" into "not", and is lowercase.
         self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
-        self.kinds: dict[str, tuple[str, str, int]] = {}
+        self.kinds: dict[str, tuple[str, str, int, frozenset[str]]] = {}
         # Disclosures are looked for in every doc; the other triggers only where a claim
         # rule matched (most blocks have no match, and most have a "no", "may" or "our").
         self.disclosures = PhraseMatcher(nlp.vocab, attr="NORM")
@@ -102,8 +104,10 @@ class ClaimContext:
                 if rules.category == "disclosure":
                     self.disclosures.add("DISCLOSURE", phrase)
                     continue
-                key = f"{rules.category}|{trigger.direction}|{trigger.max_scope}"
-                self.kinds[key] = (rules.category, trigger.direction, trigger.max_scope)
+                before = frozenset(w.lower() for w in rules.only_before)
+                kind = (rules.category, trigger.direction, trigger.max_scope, before)
+                key = "|".join(map(str, kind[:3])) + "|" + ",".join(sorted(before))
+                self.kinds[key] = kind
                 self.matcher.add(key, phrase)
 
     def __call__(self, doc: Doc) -> Doc:
@@ -132,8 +136,9 @@ class ClaimContext:
     def find_triggers(self, doc: Doc) -> list[Trigger]:
         found = []
         for key, start, end in self.matcher(doc):
-            category, direction, scope = self.kinds[doc.vocab.strings[key]]
-            found.append(Trigger(category, direction, scope, start, end, doc[start:end].text))
+            category, direction, scope, only_before = self.kinds[doc.vocab.strings[key]]
+            text = doc[start:end].text
+            found.append(Trigger(category, direction, scope, start, end, text, only_before))
         pseudo = [t for t in found if t.category == "pseudo"]
         return [
             t for t in found
@@ -146,7 +151,7 @@ class ClaimContext:
         free = set(taken)
         in_scope = [
             t for t in sentence.triggers
-            if _reaches(t, span, sentence.stops) or _swallowed(t, free)
+            if _reaches(t, span, sentence.stops) or _swallowed(t, span, free)
         ]  # fmt: skip
         categories = {t.category for t in in_scope}
         subject = "any" if rule.subject == "any" else sentence.subject(span, rule.category)
@@ -204,7 +209,9 @@ class Sentence:
         if first.lower_ in ANAPHORS:
             return "anaphor"
         before = [t for t in self.words if t.i <= span.start]
-        about_the_body = any(t.ent_type_ in BODY_LABELS for t in before[:5]) or (
+        about_the_body = any(
+            t.ent_type_ in BODY_LABELS and not _audience(t) for t in before[:5]
+        ) or (
             # "A rare complication of bisphosphonates is ...": conventional care
             category != "comparative" and any(t.ent_type_ == "OTHER_TX" for t in before)
         )
@@ -251,16 +258,35 @@ def _better(candidate: Decision, kept: Decision) -> bool:
     )
 
 
-def _swallowed(trigger: Trigger, free: set[int]) -> bool:
+def _audience(token: Token) -> bool:
+    """A disease named as who is treated, not as the subject: "for stroke patients", "in
+    people with MS"."""
+    start = token
+    while start.ent_iob_ == "I" and start.i > 0:
+        start = start.nbor(-1)
+    return start.i > 0 and start.nbor(-1).lower_ in AUDIENCE_WORDS
+
+
+def _swallowed(trigger: Trigger, span: Span, free: set[int]) -> bool:
     """A trigger on tokens that a pattern's gap filler took counts as in scope."""
     if trigger.category in ("terminate", "pseudo", "disclosure", "deficit"):
         return False
-    return any(i in free for i in range(trigger.start, trigger.end))
+    if not any(i in free for i in range(trigger.start, trigger.end)):
+        return False
+    doc = span.doc
+    return trigger.end >= len(doc) or _allowed_before(trigger, doc[trigger.end])
+
+
+def _allowed_before(trigger: Trigger, word: Token) -> bool:
+    """A trigger with `only_before` lemmas reaches a claim only where one of them follows it."""
+    return not trigger.only_before or word.lemma_.lower() in trigger.only_before
 
 
 def _reaches(trigger: Trigger, span: Span, stops: list[int]) -> bool:
     """Does the trigger's scope reach the span, with no terminator in between?"""
     if trigger.category in ("terminate", "pseudo", "disclosure"):
+        return False
+    if not _allowed_before(trigger, span[0]):
         return False
     if trigger.start < span.start < trigger.end:  # runs into the span: "can [help relieve]"
         return trigger.direction in ("forward", "bidirectional")

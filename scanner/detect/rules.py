@@ -97,6 +97,9 @@ class ContextRules(Strict):
     description: str
     defaults: TriggerDefaults = TriggerDefaults()
     terms: list[str | Trigger]
+    # When set, these triggers reach only a claim whose first word has one of these lemmas:
+    # "is used to [treat] knee pain" states a purpose, "is used to [heal] it" a result.
+    only_before: list[Annotated[str, Field(min_length=1)]] = []
 
     def triggers(self) -> list[Trigger]:
         return [
