@@ -6,6 +6,10 @@ pages per second and their ratio. Each rate is pages over Scrapy's own
 `elapsed_time_seconds` (spider opened to closed), so process start-up is left out of both.
 
     python benchmarks/crawl.py [--pages 2000] [--rounds 2]
+    python benchmarks/crawl.py --pages 100 --delay 0.5 --autothrottle --latency 0.05
+
+--delay, --autothrottle and --latency (seconds the server takes per answer) measure the
+polite regime a real study runs in, where the wait between requests, not CPU, sets the pace.
 
 Target: claimscan at >= 0.6 of the bare spider's rate (extraction, WARC and database
 writes cost under 40%).
@@ -15,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -76,13 +82,16 @@ def site_pages(total: int) -> dict[str, bytes]:
     return pages
 
 
-def http_server(pages: dict[str, bytes]) -> ThreadingHTTPServer:
-    """A server of `pages` on a free 127.0.0.1 port, not yet serving."""
+def http_server(pages: dict[str, bytes], latency: float = 0.0) -> ThreadingHTTPServer:
+    """A server of `pages` on a free 127.0.0.1 port, not yet serving; each answer takes
+    `latency` seconds."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            if latency:
+                time.sleep(latency)
             body = pages.get(self.path)
             self.send_response(200 if body else 404)
             content_type = "text/plain" if self.path.endswith(".txt") else "text/html"
@@ -100,15 +109,26 @@ def http_server(pages: dict[str, bytes]) -> ThreadingHTTPServer:
     return server
 
 
-def serve(total: int) -> ThreadingHTTPServer:
-    server = http_server(site_pages(total))
+def serve(total: int, latency: float = 0.0) -> ThreadingHTTPServer:
+    server = http_server(site_pages(total), latency)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
-def run_bare(url: str, work: Path) -> tuple[int, float]:
+def politeness(delay: float, autothrottle: bool) -> tuple[dict[str, str], list[str]]:
+    """The same delay and AutoThrottle for both: Scrapy settings and claimscan options."""
+    settings = {**SETTINGS, "DOWNLOAD_DELAY": str(delay), "AUTOTHROTTLE_ENABLED": str(autothrottle)}
+    if delay > 0:
+        settings["RANDOMIZE_DOWNLOAD_DELAY"] = "True"  # claimscan's jitter is Scrapy's
+    options = [o for o in CLAIMSCAN_OPTIONS if o not in ("--no-autothrottle",)]
+    options[options.index("--delay") + 1] = str(delay)
+    options += [] if autothrottle else ["--no-autothrottle"]
+    return settings, options
+
+
+def run_bare(url: str, work: Path, settings: dict[str, str]) -> tuple[int, float]:
     stats_file = work / "bare.json"
-    pairs = [f"{k}={v}" for k, v in SETTINGS.items()]
+    pairs = [f"{k}={v}" for k, v in settings.items()]
     subprocess.run(
         [sys.executable, str(HERE / "bare_spider.py"), url, str(stats_file), *pairs], check=True
     )
@@ -116,13 +136,15 @@ def run_bare(url: str, work: Path) -> tuple[int, float]:
     return int(stats["response_received_count"]), float(stats["elapsed_time_seconds"])
 
 
-def run_claimscan(url: str, work: Path, total: int, round_no: int) -> tuple[int, float]:
+def run_claimscan(
+    url: str, work: Path, total: int, round_no: int, options: list[str]
+) -> tuple[int, float]:
     clinics = work / "clinics.csv"
     clinics.write_text(f"name,url\nBenchmark Clinic,{url}\n")
     db = work / f"claimscan-{round_no}.db"
     subprocess.run(
         [sys.executable, "-m", "scanner", "crawl", str(clinics), "--db", str(db),
-         "--max-pages", str(total + 10), *CLAIMSCAN_OPTIONS],
+         "--max-pages", str(total + 10), *options],
         check=True, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     result = subprocess.run(
@@ -149,19 +171,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--autothrottle", action="store_true")
+    parser.add_argument("--latency", type=float, default=0.0)
     args = parser.parse_args()
     assert args.pages <= FANOUT**DEPTH, "raise DEPTH for that many pages"
-    server = serve(args.pages)
+    settings, options = politeness(args.delay, args.autothrottle)
+    server = serve(args.pages, args.latency)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     bare_rates, claimscan_rates = [], []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for round_no in range(args.rounds):
-            pages, seconds = run_bare(url, work)
+            pages, seconds = run_bare(url, work, settings)
             bare_rates.append(pages / seconds)
             print(f"round {round_no + 1}: bare spider  {pages:5d} pages in {seconds:6.2f}s "
                   f"= {pages / seconds:6.1f} pages/s")  # fmt: skip
-            pages, seconds = run_claimscan(url, work, args.pages, round_no)
+            pages, seconds = run_claimscan(url, work, args.pages, round_no, options)
             claimscan_rates.append(pages / seconds)
             print(f"round {round_no + 1}: claimscan    {pages:5d} pages in {seconds:6.2f}s "
                   f"= {pages / seconds:6.1f} pages/s")  # fmt: skip
@@ -169,6 +195,9 @@ def main() -> None:
     bare, ours = statistics.median(bare_rates), statistics.median(claimscan_rates)
     print(f"\nmedian pages/s: bare spider {bare:.1f}, claimscan crawl {ours:.1f}")
     print(f"ratio claimscan / bare spider: {ours / bare:.2f}  (target >= 0.60)")
+    print(f"delay {args.delay} s, AutoThrottle {'on' if args.autothrottle else 'off'}, "
+          f"answers in {args.latency * 1000:.0f} ms; load average (1, 5, 15 min): "
+          + ", ".join(f"{load:.2f}" for load in os.getloadavg()))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ distributed runs is left out; process start-up is in all of them). Prints pages 
 and the ratios.
 
     python benchmarks/distributed.py [--sites 30] [--pages-per-site 100] [--rounds 2]
+    python benchmarks/distributed.py --sites 20 --pages-per-site 40 --delay 0.5 \
+        --autothrottle --latency 0.05
+
+--delay, --autothrottle and --latency (seconds each answer takes) measure the polite regime
+of a real study, where a worker's share of the sites, not its CPU, sets its pace.
 
 Needs PostgreSQL and Redis installed (make system). On a machine with few cores the sites'
 server, Redis and PostgreSQL share the CPU with the workers, which bounds what a second
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import subprocess
 import sys
@@ -44,10 +50,10 @@ OPTIONS = [
 ]  # fmt: skip
 
 
-def serve_sites(sites: int, per_site: int, ports: Any) -> None:
+def serve_sites(sites: int, per_site: int, latency: float, ports: Any) -> None:
     """Serve `sites` sites of `per_site` pages, one port each; put the ports on `ports`."""
     pages = site_pages(per_site)
-    servers = [http_server(pages) for _ in range(sites)]
+    servers = [http_server(pages, latency) for _ in range(sites)]
     ports.put([server.server_address[1] for server in servers])
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -79,10 +85,18 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=30)
     parser.add_argument("--pages-per-site", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--autothrottle", action="store_true")
+    parser.add_argument("--latency", type=float, default=0.0)
     args = parser.parse_args()
+    options = [o for o in OPTIONS if o != "--no-autothrottle"]
+    options[options.index("--delay") + 1] = str(args.delay)
+    options += [] if args.autothrottle else ["--no-autothrottle"]
     ports: Any = multiprocessing.Queue()
     server = multiprocessing.Process(
-        target=serve_sites, args=(args.sites, args.pages_per_site, ports), daemon=True
+        target=serve_sites,
+        args=(args.sites, args.pages_per_site, args.latency, ports),
+        daemon=True,
     )
     server.start()
     urls = [f"http://127.0.0.1:{port}/" for port in ports.get(timeout=60)]
@@ -101,12 +115,12 @@ def main() -> None:
                 for label in rates:
                     fresh = ["--fresh"]
                     if label == "in-memory":
-                        command = ["crawl", str(clinics), "--db", db, *OPTIONS, *fresh,
+                        command = ["crawl", str(clinics), "--db", db, *options, *fresh,
                                    "--evidence-dir", str(evidence)]  # fmt: skip
                         seconds = timed([claimscan(*command)])
                     else:
                         queue = ["crawl", str(clinics), "--redis", redis_url, "--db", db]
-                        assert claimscan(*queue, *OPTIONS, *fresh).wait() == 0
+                        assert claimscan(*queue, *options, *fresh).wait() == 0
                         workers = 2 if "2" in label else 1
                         worker = ["worker", "--redis", redis_url, "--db", db, "--wait", "10",
                                   "--evidence-dir", str(evidence), "--progress", "off"]  # fmt: skip
@@ -121,7 +135,10 @@ def main() -> None:
     one, two = median["redis, 1 worker"], median["redis, 2 workers"]
     in_memory = median["in-memory"]
     print(f"ratio Redis scheduler (1 worker) / in-memory scheduler: {one / in_memory:.2f}")
-    print(f"ratio 2 workers / 1 worker: {two / one:.2f}")
+    print(f"ratio 2 workers / 1 worker: {two / one:.2f}  (target >= 1.6)")
+    print(f"delay {args.delay} s, AutoThrottle {'on' if args.autothrottle else 'off'}, "
+          f"answers in {args.latency * 1000:.0f} ms; load average (1, 5, 15 min): "
+          + ", ".join(f"{load:.2f}" for load in os.getloadavg()))  # fmt: skip
 
 
 if __name__ == "__main__":

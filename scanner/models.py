@@ -204,6 +204,7 @@ class PageSnapshot(BaseModel):
     warc_offset: int
     warc_length: int
     revisit_of: int | None = None  # a 304: the content is this earlier snapshot's
+    scan_error: str | None = None  # why detection failed on the page, when it did
 
     @property
     def reviewed(self) -> bool:

@@ -13,6 +13,9 @@ import pytest
 from scanner.demo.server import FixtureServer
 from scanner.resources import demo_dir
 
+# PostgreSQL and Redis fixtures (`database`, `redis_url`) for distributed-crawl tests.
+pytest_plugins = ["tests.workers"]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent
 

@@ -5,8 +5,6 @@ ones. The yardstick is a one-process crawl of the same list."""
 from __future__ import annotations
 
 import signal
-import tempfile
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,9 +17,10 @@ import redis
 from scanner.demo.server import FixtureServer
 from scanner.models import CrawlRun
 from scanner.store import Store
-from tests.conftest import FAST, claimscan, spawn_claimscan
-from tests.servers import postgres_bin, postgres_server, redis_bin, redis_server
+from tests.conftest import FAST, claimscan
+from tests.servers import postgres_bin, redis_bin
 from tests.test_warc import warcio_check
+from tests.workers import queue_crawl, start_worker, wait_for_pages
 
 pytestmark = [
     pytest.mark.e2e,
@@ -34,18 +33,6 @@ SHARED = ["--concurrency", "2", "--per-site", "1"]
 # Slow enough that a worker is still busy when it is killed.
 SLOW = ["--delay", "0.2", "--no-autothrottle", "--concurrency", "2", "--per-site", "1",
         "--timeout", "5", "--retries", "0", "--progress", "log"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def database() -> Iterator[str]:
-    with postgres_server(Path(tempfile.mkdtemp(prefix="claimscan-pg-"))) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with redis_server(Path(tempfile.mkdtemp(prefix="claimscan-redis-"))) as url:
-        yield url
 
 
 @dataclass
@@ -83,19 +70,6 @@ def single(
     hits = [(h.site, h.path) for h in sites.hits]
     yield Crawled(store, latest_run(store), hits, [result.stderr])
     store.close()
-
-
-def queue_crawl(clinics: Path, redis_url: str, database: str, *options: str) -> str:
-    result = claimscan("crawl", str(clinics), "--redis", redis_url, "--db", database, *options)
-    assert result.returncode == 0, result.stderr
-    return result.stderr
-
-
-def start_worker(redis_url: str, database: str, evidence: Path, *extra: str):  # type: ignore[no-untyped-def]
-    return spawn_claimscan(
-        "worker", "--redis", redis_url, "--db", database, "--evidence-dir", str(evidence),
-        "--wait", "5", "--progress", "log", *extra,
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -177,17 +151,6 @@ def test_a_worker_with_nothing_queued_exits_after_waiting(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "no crawl queued" in result.stderr
-
-
-def wait_for_pages(database: str, run_id: int, count: int, timeout: float = 60) -> None:
-    store = Store.open(database)
-    deadline = time.monotonic() + timeout
-    try:
-        while store.run_counts(run_id)[0] < count:
-            assert time.monotonic() < deadline, f"fewer than {count} pages after {timeout}s"
-            time.sleep(0.05)
-    finally:
-        store.close()
 
 
 def test_an_interrupted_or_killed_worker_loses_nothing(

@@ -190,3 +190,43 @@ def test_errors_lists_what_could_not_be_fetched_and_why(crawled: Path) -> None:
     only = claimscan("errors", "--db", str(crawled), "--clinic", "shuttered", "--format", "jsonl")
     assert {json.loads(line)["clinic"] for line in only.stdout.splitlines()} == {"shuttered"}
     assert claimscan("errors", "--db", str(crawled), "--run", "99").returncode == 2
+
+
+def test_a_page_detection_fails_on_is_recorded_and_the_scan_goes_on(
+    db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Whatever breaks detection on one page (here a fault planted in the page titled "Stem
+    Cells for Osteoporosis") costs that page only: it is a scan error that `errors` lists
+    and the report names, and every other page is scanned."""
+    import scanner.detect.detector as detector_module
+
+    real = detector_module.page_result
+
+    def breaks_on_one_page(docs, pack, names=()):  # type: ignore[no-untyped-def]
+        if any(doc.text.startswith("Stem Cells for Osteoporosis") for _, doc in docs):
+            raise ValueError("a fault planted for this test")
+        return real(docs, pack, names)
+
+    store = Store.open(str(db))
+    total = len(store.snapshots_to_scan(store_pack_sha()))
+    monkeypatch.setattr(detector_module, "page_result", breaks_on_one_page)
+    summary = run_scan(store)
+    monkeypatch.undo()
+    assert summary.failed >= 1 and summary.pages == total
+    assert store.snapshots_to_scan(store_pack_sha()) == []  # none left behind, none retried
+    failed = store.scan_errors()
+    assert len(failed) == summary.failed
+    assert all(e.message == "ValueError: a fault planted for this test" for e in failed)
+    assert claims(db, "summitspine")  # the other pages' claims were found
+
+    listed = claimscan("errors", "--db", str(db), "--format", "jsonl")
+    scan_errors = [json.loads(line) for line in listed.stdout.splitlines()]
+    scan_errors = [e for e in scan_errors if e["kind"] == "scan_error"]
+    assert {e["url"] for e in scan_errors} == {e.url for e in failed}
+    out = tmp_path / "report"
+    report = claimscan("report", "--db", str(db), "--format", "json,html", "--out", str(out))
+    assert report.returncode == 0, report.stderr
+    data = json.loads((out / "report.json").read_text())
+    not_scanned = {n["url"] for c in data["clinics"] for n in c["not_scanned"]}
+    assert not_scanned == {e.url for e in failed}
+    assert "Fetched but not scanned" in (out / "report.html").read_text()

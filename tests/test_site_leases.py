@@ -142,3 +142,41 @@ def test_start_entries_stay_in_flight_until_acked(server: redis.Redis, run_id: i
     time.sleep(0.3)
     worker(server, run_id, "survivor")  # its first heartbeat puts the entry back
     assert server.lrange(prefix + "start", 0, -1) == [b'{"clinic_id": "renewbone"}']
+
+
+def test_a_page_seen_before_is_not_queued_again(server: redis.Redis, run_id: int) -> None:
+    a, b = worker(server, run_id, "a"), worker(server, run_id, "b")
+    assert a.push("clinic.example", 0, b"page", fingerprint="f1")
+    assert not b.push("clinic.example", 0, b"page (found again)", fingerprint="f1")
+    assert a.queued() == 1
+
+
+def test_a_page_fetched_again_after_a_worker_died_is_not_paid_for_twice(
+    server: redis.Redis, run_id: int
+) -> None:
+    a, b = worker(server, run_id, "a"), worker(server, run_id, "b")
+    assert a.spend("renewbone", 2, fingerprint="home")
+    assert b.spend("renewbone", 2, fingerprint="home")  # the same page, fetched again
+    assert b.spend("renewbone", 2, fingerprint="about")
+    assert not b.spend("renewbone", 2, fingerprint="contact")  # the budget is two pages
+
+
+def test_a_worker_takes_no_more_of_a_site_than_per_site_and_leases_another(
+    server: redis.Redis, run_id: int
+) -> None:
+    a = SiteLeases(server, run_id, "a", max_sites=2, per_site=2)
+    a.beat()
+    for n in range(4):
+        a.push("one.example", 0, f"one-{n}".encode())
+    taken = [a.pop(), a.pop()]
+    assert {t.site for t in taken if t} == {"one.example"}
+    a.push("two.example", 0, b"two-0")
+    time.sleep(0.25)  # lease scans are spaced out
+    third = a.pop()  # one.example has two in flight: the worker fills its allowance
+    assert third is not None and third.site == "two.example"
+    assert a.pop() is None  # both sites at their limit (two.example has nothing more)
+    first = taken[0]
+    assert first is not None
+    a.ack(first.token, first.site)
+    again = a.pop()
+    assert again is not None and again.site == "one.example"

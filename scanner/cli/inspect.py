@@ -104,12 +104,13 @@ def runs(db: str | None, fmt: str) -> int:
 @click.option("--clinic", "clinic_ids", multiple=True, help="Only this clinic id (repeatable).")
 @format_option
 def errors(db: str | None, run_id: int | None, clinic_ids: tuple[str, ...], fmt: str) -> int:
-    """List the fetch errors of crawls: what could not be fetched, and why.
+    """List what could not be fetched or scanned in crawls, and why.
 
-    One row per error: id, run, clinic, url, kind (http_error, dns, timeout, connection,
-    tls, redirect_loop, too_large, not_html, robots_disallowed, robots_unavailable,
-    retry_after_too_long, ...), status, message,
-    occurred_at (UTC). `runs` counts them; this names them.
+    One row per error: run, clinic, url, kind, status, message, occurred_at (UTC). Fetch
+    errors: http_error, dns, timeout, connection, tls, redirect_loop, too_large, not_html,
+    robots_disallowed, robots_unavailable, retry_after_too_long, ... A page that was fetched
+    but that detection failed on is a scan_error (occurred_at is when it was fetched). `runs`
+    counts fetch errors; this names them.
 
     \b
     Examples:
@@ -121,9 +122,8 @@ def errors(db: str | None, run_id: int | None, clinic_ids: tuple[str, ...], fmt:
     if run_id is not None and run_id not in {run.id for run in store.runs()}:
         raise InputError(f"no run {run_id} in the store")
     wanted = set(clinic_ids)
-    records = (
+    fetch = [
         {
-            "id": error.id,
             "run": error.run_id,
             "clinic": error.clinic_id,
             "url": error.url,
@@ -133,10 +133,25 @@ def errors(db: str | None, run_id: int | None, clinic_ids: tuple[str, ...], fmt:
             "occurred_at": error.occurred_at,
         }
         for error in store.errors(run_id)
-        if not wanted or error.clinic_id in wanted
+    ]
+    scan = [
+        {
+            "run": error.run_id,
+            "clinic": error.clinic_id,
+            "url": error.url,
+            "kind": "scan_error",
+            "status": error.status,
+            "message": error.message,
+            "occurred_at": error.fetched_at,
+        }
+        for error in store.scan_errors(run_id)
+    ]
+    records = sorted(
+        (r for r in fetch + scan if not wanted or r["clinic"] in wanted),
+        key=lambda r: (r["run"], r["clinic"], r["url"], r["kind"]),
     )
     columns = ("run", "clinic", "kind", "status", "url", "message")
-    write_records(records, _fmt(fmt), columns, title="fetch errors")
+    write_records(records, _fmt(fmt), columns, title="fetch and scan errors")
     return EXIT_OK
 
 

@@ -106,6 +106,12 @@ def print_summary(store: Store, summary: ScanSummary) -> None:
         f"{reused}: {summary.claims} claims, {summary.disclosures} disclosures",
         highlight=False,
     )
+    if summary.failed:
+        err_console.print(
+            f"warning: detection failed on {summary.failed} pages; each is recorded as a scan "
+            "error (claimscan errors lists them, reports name them) and the scan went on",
+            highlight=False,
+        )
 
 
 def finding_record(finding: StoredFinding) -> dict[str, Any]:

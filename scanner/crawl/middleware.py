@@ -34,6 +34,6 @@ class ClinicBudgetMiddleware:
         frontier = spider.plan.frontiers[clinic_id]
         if request.meta.get("sitemap") or "retry_times" in request.meta:
             return None  # sitemaps are not pages; a retry was paid for the first time
-        if not spider.spend_budget(frontier):
+        if not spider.spend_budget(frontier, request):
             raise BudgetSpent(f"page budget of {frontier.options.max_pages} spent")
         return None

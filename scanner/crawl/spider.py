@@ -95,8 +95,8 @@ class ClinicSpider(Spider):
             },
         )
 
-    def spend_budget(self, frontier: ClinicFrontier) -> bool:
-        """Pay for one page of the clinic's budget; False once it is spent."""
+    def spend_budget(self, frontier: ClinicFrontier, request: Request) -> bool:
+        """Pay for `request`'s page from the clinic's budget; False once it is spent."""
         if not frontier.has_budget():
             return False
         frontier.started += 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -23,7 +24,7 @@ from scanner.detect.detector import Detector, PageResult
 from scanner.detect.packs import pack_for
 from scanner.detect.rules import RulePack
 from scanner.history.reconcile import reconcile
-from scanner.store import FindingToSave, PageToScan, Store
+from scanner.store import FindingToSave, PageToScan, ScanFailed, Store
 from scanner.store.lock import store_lock
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class ScanSummary:
     seconds: float
     reused: int = 0  # unchanged pages that took their earlier findings, unscanned
     runs_reconciled: tuple[int, ...] = ()
+    failed: int = 0  # pages detection failed on (recorded; `claimscan errors` lists them)
 
 
 def run_scan(
@@ -140,17 +142,22 @@ class Counts:
     claims: int = 0
     disclosures: int = 0
     reused: int = 0
+    failed: int = 0
 
     @classmethod
-    def of(cls, rows: list[tuple[PageToScan, list[FindingToSave]]], reused: int = 0) -> Counts:
+    def of(
+        cls, rows: list[tuple[PageToScan, list[FindingToSave] | ScanFailed]], reused: int = 0
+    ) -> Counts:
         """What a batch of scanned pages found."""
-        found = [f for _, fs in rows for f in fs]
+        found = [f for _, fs in rows if isinstance(fs, list) for f in fs]
         claims = sum(f.kind == "claim" for f in found)
-        return cls(len(rows), claims, len(found) - claims, reused)
+        failed = sum(isinstance(fs, ScanFailed) for _, fs in rows)
+        return cls(len(rows), claims, len(found) - claims, reused, failed)
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(self.pages + other.pages, self.claims + other.claims,
-                      self.disclosures + other.disclosures, self.reused + other.reused)  # fmt: skip
+                      self.disclosures + other.disclosures, self.reused + other.reused,
+                      self.failed + other.failed)  # fmt: skip
 
 
 def _summary(
@@ -159,7 +166,7 @@ def _summary(
     """Bring the claim history up to date and say what the scan did."""
     runs = tuple(reconcile(store, pack.sha256))
     return ScanSummary(scan_id, pack.version, counts.pages, counts.claims, counts.disclosures,
-                       time.monotonic() - started, counts.reused, runs)  # fmt: skip
+                       time.monotonic() - started, counts.reused, runs, counts.failed)  # fmt: skip
 
 
 def _claim_loop(
@@ -174,8 +181,7 @@ def _claim_loop(
         with store.claim_batch(scan_id, pack_sha256, BATCH_PAGES) as batch:
             if batch is None:
                 return counts
-            texts, names = _detector_input(batch.pages)
-            results = detector.pages(texts, names=names)
+            results = detect_pages(detector, batch.pages)
             rows = [
                 (page, _rows(result)) for page, result in zip(batch.pages, results, strict=True)
             ]
@@ -199,14 +205,13 @@ def _detect(
     folders: tuple[str, ...],
     builtin: bool,
     workers: int,
-) -> Iterator[tuple[list[PageToScan], list[PageResult]]]:
+) -> Iterator[tuple[list[PageToScan], list[PageResult | ScanFailed]]]:
     """Pages and their results, batch by batch, in order; detection in `workers` processes."""
     if workers <= 1:
         detector = Detector([Path(f) for f in folders], builtin)
         for ids in batches:
             pages = store.pages_to_scan(ids)
-            texts, names = _detector_input(pages)
-            yield pages, list(detector.pages(texts, names=names))
+            yield pages, detect_pages(detector, pages)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
@@ -218,7 +223,7 @@ def _detect(
             pending.append(
                 (
                     pages,
-                    pool.submit(_detect_batch, *_detector_input(pages)),
+                    pool.submit(_detect_batch, pages),
                 )
             )
             while len(pending) >= 2 * workers:
@@ -226,6 +231,25 @@ def _detect(
                 yield done_pages, future.result()
         for done_pages, future in pending:
             yield done_pages, future.result()
+
+
+def detect_pages(detector: Detector, pages: list[PageToScan]) -> list[PageResult | ScanFailed]:
+    """Each page's result. Should detection fail on the batch, each page is tried alone, and
+    a page it still fails on is a ScanFailed (recorded as the page's scan error): one bad
+    page does not stop the scan of the others."""
+    texts, names = _detector_input(pages)
+    try:
+        return list(detector.pages(texts, names=names))
+    except Exception:
+        if len(pages) == 1:
+            return [_failed(pages[0])]
+    return [detect_pages(detector, [page])[0] for page in pages]
+
+
+def _failed(page: PageToScan) -> ScanFailed:
+    log.exception("detection failed on snapshot %d; recorded as its scan error", page.snapshot_id)
+    error = sys.exc_info()[1]
+    return ScanFailed(f"{type(error).__name__}: {error}"[:1000])
 
 
 def _detector_input(
@@ -240,12 +264,14 @@ def _init_worker(folders: tuple[str, ...], builtin: bool) -> None:
     _worker_detector = Detector([Path(f) for f in folders], builtin)
 
 
-def _detect_batch(pages: list[list[str]], names: list[tuple[str, ...]]) -> list[PageResult]:
+def _detect_batch(pages: list[PageToScan]) -> list[PageResult | ScanFailed]:
     assert _worker_detector is not None
-    return list(_worker_detector.pages(pages, names=names))
+    return detect_pages(_worker_detector, pages)
 
 
-def _rows(result: PageResult) -> list[FindingToSave]:
+def _rows(result: PageResult | ScanFailed) -> list[FindingToSave] | ScanFailed:
+    if isinstance(result, ScanFailed):
+        return result
     claims = [
         FindingToSave(
             kind="claim",

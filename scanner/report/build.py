@@ -23,6 +23,7 @@ from scanner.report.models import (
     ClaimReview,
     ClinicSection,
     NotFetched,
+    NotScanned,
     Occurrence,
     PageReviewed,
     ReportData,
@@ -105,9 +106,17 @@ def _clinic_section(
         (
             PageReviewed(url=s.url, status=s.status, captured_at=s.fetched_at, title=s.title)
             for s in latest.values()
-            if s.reviewed
+            if s.reviewed and s.scan_error is None
         ),
         key=lambda p: p.url,
+    )
+    not_scanned = sorted(
+        (
+            NotScanned(url=s.url, message=s.scan_error)
+            for s in latest.values()
+            if s.reviewed and s.scan_error is not None
+        ),
+        key=lambda n: n.url,
     )
     if run_id is None:  # no page stored: the latest crawl that recorded why
         run_id = max((e.run_id for e in store.errors() if e.clinic_id == clinic.id), default=None)
@@ -135,6 +144,7 @@ def _clinic_section(
         last_visited=max((p.captured_at for p in pages), default=None),
         pages=pages,
         not_fetched=sorted(not_fetched, key=lambda n: n.url),
+        not_scanned=not_scanned,
         redirects=sum(300 <= s.status < 400 for s in latest.values() if not s.reviewed),
         error_responses=sum(not 300 <= s.status < 400 for s in latest.values() if not s.reviewed),
         reachable=bool(pages),

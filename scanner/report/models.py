@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 
 class Model(BaseModel):
@@ -149,6 +149,11 @@ class NotFetched(Model):
     message: str = Field(description="The recorded reason, without the kind repeated.")
 
 
+class NotScanned(Model):
+    url: str
+    message: str = Field(description="Why detection failed on the page.")
+
+
 class ClinicSection(Model):
     number: int
     id: str
@@ -159,6 +164,10 @@ class ClinicSection(Model):
     last_visited: datetime | None
     pages: list[PageReviewed]
     not_fetched: list[NotFetched]
+    not_scanned: list[NotScanned] = Field(
+        description="Pages fetched but not reviewed: detection failed on them (claimscan "
+        "errors lists them). Not counted in pages."
+    )
     redirects: int = Field(
         description="Redirect responses archived by the latest crawl: counted by the crawl, "
         "not pages to review."

@@ -20,12 +20,13 @@ from scanner.models import Clinic, CrawlRun
 from scanner.store.database import create_store_engine, database_url, migrate
 from scanner.store.history import HistoryQueries
 from scanner.store.pages import PageQueries, PreviousPage, StoredPage, WarcRef
-from scanner.store.scans import FindingToSave, PageToScan, ScanQueries
+from scanner.store.scans import FindingToSave, PageToScan, ScanFailed, ScanQueries
 from scanner.store.schema import ClinicRow, RunRow
 from scanner.store.verdicts import VerdictQueries
 
 __all__ = [
-    "FindingToSave", "PageToScan", "PreviousPage", "Store", "StoredPage", "WarcRef",
+    "FindingToSave", "PageToScan", "PreviousPage", "ScanFailed", "Store", "StoredPage",
+    "WarcRef",
     "database_url",
 ]  # fmt: skip
 

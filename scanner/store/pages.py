@@ -269,4 +269,5 @@ def _snapshot(row: SnapshotRow) -> PageSnapshot:
         warc_offset=row.warc_offset,
         warc_length=row.warc_length,
         revisit_of=row.revisit_of,
+        scan_error=row.scan_error,
     )

@@ -23,12 +23,36 @@ class PageToScan:
 
 
 @dataclass(frozen=True)
+class ScanFailed:
+    """Detection failed on this page: recorded as the page's scan error, not retried until
+    the rule pack changes."""
+
+    message: str
+
+
+ScannedPage = tuple[PageToScan, "list[FindingToSave] | ScanFailed"]
+
+
+@dataclass(frozen=True)
 class ClaimedBatch:
     """Pages claimed by one scanner: scan `pages`, then `save` their findings."""
 
     pages: list[PageToScan]
     reused: int
-    save: Callable[[Iterable[tuple[PageToScan, list[FindingToSave]]]], int]
+    save: Callable[[Iterable[ScannedPage]], int]
+
+
+@dataclass(frozen=True)
+class ScanErrorRecord:
+    """A page that could not be scanned, and why."""
+
+    snapshot_id: int
+    run_id: int
+    clinic_id: str
+    url: str
+    status: int
+    fetched_at: datetime
+    message: str
 
 
 @dataclass(frozen=True)
@@ -122,20 +146,32 @@ class ScanQueries:
             reused = set(_reuse(session, scan_id, pack_sha256, ids))
             pages = _pages(session, [i for i in ids if i not in reused])
 
-            def save(rows: Iterable[tuple[PageToScan, list[FindingToSave]]]) -> int:
+            def save(rows: Iterable[ScannedPage]) -> int:
                 return _save(session, scan_id, pack_sha256, rows)
 
             yield ClaimedBatch(pages, len(reused), save)
 
-    def save_findings(
-        self,
-        scan_id: int,
-        pack_sha256: str,
-        pages: Iterable[tuple[PageToScan, list[FindingToSave]]],
-    ) -> int:
-        """Replace the findings of these pages with a rule pack's, in one transaction."""
+    def save_findings(self, scan_id: int, pack_sha256: str, pages: Iterable[ScannedPage]) -> int:
+        """Replace the findings of these pages with a rule pack's (or record that detection
+        failed on a page), in one transaction."""
         with self.session() as session, session.begin():
             return _save(session, scan_id, pack_sha256, pages)
+
+    def scan_errors(self, run_id: int | None = None) -> list[ScanErrorRecord]:
+        """Pages the current scans could not scan (detection failed on them)."""
+        query = (
+            select(SnapshotRow).where(SnapshotRow.scan_error.is_not(None)).order_by(SnapshotRow.id)
+        )
+        if run_id is not None:
+            query = query.where(SnapshotRow.run_id == run_id)
+        with self.session() as session:
+            return [
+                ScanErrorRecord(
+                    row.id, row.run_id, row.clinic_id, row.url, row.status, row.fetched_at,
+                    row.scan_error or "",
+                )
+                for row in session.scalars(query)
+            ]  # fmt: skip
 
     def reuse_findings(
         self, scan_id: int, pack_sha256: str, snapshot_ids: Sequence[int]
@@ -220,17 +256,14 @@ def _pages(session: Session, snapshot_ids: Sequence[int]) -> list[PageToScan]:
     return sorted(pages, key=lambda p: p.snapshot_id)
 
 
-def _save(
-    session: Session,
-    scan_id: int,
-    pack_sha256: str,
-    pages: Iterable[tuple[PageToScan, list[FindingToSave]]],
-) -> int:
-    """Replace pages' findings with a rule pack's, and mark them scanned by it."""
+def _save(session: Session, scan_id: int, pack_sha256: str, pages: Iterable[ScannedPage]) -> int:
+    """Replace pages' findings with a rule pack's, and mark them scanned by it (with the
+    error, for a page detection failed on)."""
     count = 0
     for page, findings in pages:
         session.execute(delete(FindingRow).where(FindingRow.snapshot_id == page.snapshot_id))
-        for finding in findings:
+        error = findings.message if isinstance(findings, ScanFailed) else None
+        for finding in findings if isinstance(findings, list) else []:
             block = page.blocks[finding.block]
             session.add(
                 FindingRow(
@@ -260,7 +293,7 @@ def _save(
         session.execute(
             update(SnapshotRow)
             .where(SnapshotRow.id == page.snapshot_id)
-            .values(scanned_with=pack_sha256)
+            .values(scanned_with=pack_sha256, scan_error=error)
         )
     return count
 
@@ -276,12 +309,16 @@ def _reuse(
         )
     ).all()
     donors: dict[tuple[str, str], int] = {}
-    query = select(SnapshotRow.id, SnapshotRow.url, SnapshotRow.sha256).where(
+    errors: dict[int, str | None] = {}
+    query = select(
+        SnapshotRow.id, SnapshotRow.url, SnapshotRow.sha256, SnapshotRow.scan_error
+    ).where(
         SnapshotRow.scanned_with == pack_sha256,
         SnapshotRow.sha256.in_({sha for _, _, sha in targets}),
     )
-    for donor_id, url, sha in session.execute(query):
+    for donor_id, url, sha, error in session.execute(query):
         donors[(url, sha)] = max(donor_id, donors.get((url, sha), 0))
+        errors[donor_id] = error
     reused = []
     for snapshot_id, url, sha in targets:
         donor = donors.get((url, sha))
@@ -295,7 +332,7 @@ def _reuse(
         session.execute(
             update(SnapshotRow)
             .where(SnapshotRow.id == snapshot_id)
-            .values(scanned_with=pack_sha256)
+            .values(scanned_with=pack_sha256, scan_error=errors[donor])
         )
         reused.append(snapshot_id)
     return reused

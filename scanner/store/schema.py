@@ -112,6 +112,8 @@ class SnapshotRow(Base):
     warc_length: Mapped[int] = mapped_column(BigInteger)
     # The rule pack (sha256) whose findings this snapshot holds; None: not scanned yet.
     scanned_with: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Why detection failed on this page, when it did (with the rule pack in scanned_with).
+    scan_error: Mapped[str | None] = mapped_column(Text)
     # A 304 Not Modified answer: the page is the earlier snapshot's, unchanged.
     revisit_of: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
 

@@ -16,12 +16,16 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scanner.crawl.scope import url_key
 
 
+def page_fingerprint(clinic_id: str, url: str) -> str:
+    return hashlib.sha1(f"{clinic_id}\n{url_key(url)}".encode()).hexdigest()
+
+
 class ClinicDupeFilter(RFPDupeFilter):
     def request_fingerprint(self, request: Request) -> str:
         clinic_id = request.meta.get("clinic_id")
         if clinic_id is None:
             return str(super().request_fingerprint(request))
-        return hashlib.sha1(f"{clinic_id}\n{url_key(request.url)}".encode()).hexdigest()
+        return page_fingerprint(clinic_id, request.url)
 
     def close(self, reason: str = "") -> None:
         """Keep the fingerprints: other workers still use them (the coordinator removes a

@@ -11,6 +11,8 @@ Keys of run R (prefix `claimscan:run:R:`):
     alive:<worker>     the worker's heartbeat (expires when it stops beating)
     workers            set: workers that have taken part
     budget             hash: clinic -> pages paid for (requests sent)
+    paid               set: fingerprints of the pages paid for (a page fetched again after
+                       a worker died is not paid for twice)
     dupefilter         set: (clinic, URL) fingerprints seen (scrapy-redis's dupefilter)
     start              list: start entries, one per clinic (read by scrapy-redis's RedisMixin)
 
@@ -66,14 +68,18 @@ local function retire(p, worker)
 end
 """
 
-# ARGV: prefix, site, score, request, worker, token of the entry it replaces (or "")
+# ARGV: prefix, site, score, request, worker, token of the entry it replaces (or ""),
+# fingerprint (or "" for a request that is not filtered). Marking the request seen and
+# queueing it are one step: a worker killed in between cannot leave it seen but not queued.
+# Returns 1 when queued, 0 when it was seen before.
 _PUSH = """
 local p = ARGV[1]
+if ARGV[6] ~= '' then redis.call('HDEL', p .. 'inflight:' .. ARGV[5], ARGV[6]) end
+if ARGV[7] ~= '' and redis.call('SADD', p .. 'dupefilter', ARGV[7]) == 0 then return 0 end
 local added = redis.call('ZADD', p .. 'q:' .. ARGV[2], ARGV[3], ARGV[4])
 redis.call('INCRBY', p .. 'queued', added)
 redis.call('SADD', p .. 'sites', ARGV[2])
-if ARGV[6] ~= '' then redis.call('HDEL', p .. 'inflight:' .. ARGV[5], ARGV[6]) end
-return added
+return 1
 """
 
 # ARGV: prefix, worker, token, then the sites the worker holds, in turn. Takes the first
@@ -174,9 +180,14 @@ return out
 
 # ARGV: prefix, clinic, budget. 1 if the clinic's page budget had a page left (now spent).
 _SPEND = """
-local spent = redis.call('HINCRBY', ARGV[1] .. 'budget', ARGV[2], 1)
+local p, fingerprint = ARGV[1], ARGV[4]
+if fingerprint ~= '' and redis.call('SADD', p .. 'paid', fingerprint) == 0 then
+  return 1
+end
+local spent = redis.call('HINCRBY', p .. 'budget', ARGV[2], 1)
 if spent > tonumber(ARGV[3]) then
-  redis.call('HINCRBY', ARGV[1] .. 'budget', ARGV[2], -1)
+  redis.call('HINCRBY', p .. 'budget', ARGV[2], -1)
+  if fingerprint ~= '' then redis.call('SREM', p .. 'paid', fingerprint) end
   return 0
 end
 return 1
@@ -224,6 +235,7 @@ class SiteLeases:
     run_id: int
     worker: str
     max_sites: int = 8
+    per_site: int = 0  # requests of one site taken and not yet acked, at most (0: no limit)
     lease_seconds: float = 30.0
     held: list[str] = field(default_factory=list)  # in round-robin order
     in_flight: Counter[str] = field(default_factory=Counter)  # per site, this worker's
@@ -243,19 +255,33 @@ class SiteLeases:
 
     # -- queues ------------------------------------------------------------------------------
 
-    def push(self, site: str, priority: int, data: bytes, replaces: str | None = None) -> None:
-        """Queue a request for `site`; `replaces` is the in-flight token of the request it
-        stands for (a retry), which is then no longer in flight."""
-        self._push(args=[self.prefix, site, -priority, data, self.worker, replaces or ""])
+    def push(
+        self,
+        site: str,
+        priority: int,
+        data: bytes,
+        replaces: str | None = None,
+        fingerprint: str = "",
+    ) -> bool:
+        """Queue a request for `site` unless its `fingerprint` was seen (one step in Redis);
+        `replaces` is the in-flight token of the request it stands for (a retry), which is
+        then no longer in flight. True when queued."""
+        args: list[str | int | bytes] = [
+            self.prefix, site, -priority, data, self.worker, replaces or "", fingerprint
+        ]  # fmt: skip
+        queued = bool(self._push(args=args))
         if replaces:
             self._handled(site)
+        return queued
 
     def pop(self) -> Taken | None:
-        """The next request of a site this worker holds (the held sites take turns), leasing
-        a free site when the held ones have nothing queued."""
-        if self.held:
+        """The next request of a site this worker holds (the held sites take turns; a site
+        with `per_site` requests in flight waits), leasing a free site while fewer than
+        `max_sites` are held and the held ones have nothing to give."""
+        ready = [s for s in self.held if not self.per_site or self.in_flight[s] < self.per_site]
+        if ready:
             token = uuid.uuid4().hex
-            site, data, lost, empty = self._pop(args=[self.prefix, self.worker, token, *self.held])
+            site, data, lost, empty = self._pop(args=[self.prefix, self.worker, token, *ready])
             for gone in map(text, lost):
                 log.warning("lost the lease on %s (heartbeat too late?)", gone)
                 self.held.remove(gone)
@@ -303,9 +329,10 @@ class SiteLeases:
         if site in self.held:
             self.held.remove(site)
 
-    def spend(self, clinic_id: str, budget: int) -> bool:
-        """Pay for one page of the clinic's budget, shared by all workers."""
-        return bool(self._spend(args=[self.prefix, clinic_id, budget]))
+    def spend(self, clinic_id: str, budget: int, fingerprint: str = "") -> bool:
+        """Pay for one page of the clinic's budget, shared by all workers; a page already
+        paid for (the same `fingerprint`: fetched again after a worker died) costs nothing."""
+        return bool(self._spend(args=[self.prefix, clinic_id, budget, fingerprint]))
 
     def queued(self) -> int:
         return int(self.server.get(self.prefix + "queued") or 0)

@@ -26,11 +26,14 @@ class SiteLeaseQueue(Base):
     def __len__(self) -> int:
         return self.leases.queued()
 
-    def push(self, request: Request) -> None:
+    def push(self, request: Request, fingerprint: str = "") -> bool:
+        """Queue the request unless its fingerprint was seen ("" for no filter); True when
+        queued."""
         site = request.meta.get("download_slot") or site_key(request.url)
         taken = request.meta.pop(LEASE_META, None)  # a retry stands for the request it retries
         data = self._encode_request(request)
-        self.leases.push(site, request.priority, data, replaces=taken[0] if taken else None)
+        replaces = taken[0] if taken else None
+        return self.leases.push(site, request.priority, data, replaces, fingerprint)
 
     def pop(self, timeout: int = 0) -> Request | None:
         taken = self.leases.pop()

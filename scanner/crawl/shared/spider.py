@@ -6,9 +6,9 @@ heartbeat. `start()` here reads the first batch of start entries (one per clinic
 after that, RedisMixin's `spider_idle` reads the rest (and entries put back by a worker that
 died), and the spider closes from there once the whole run is done.
 
-Every request taken from the shared queues is acked when its callback or errback has run to
-the end (its page stored, its links queued): until then Redis holds it as in flight, and a
-worker that dies leaves it to the others.
+Every request taken from the shared queues is acked once its page (or error) is stored and
+its links are queued (acks.py): until then Redis holds it as in flight, and a worker that
+dies leaves it to the others.
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from typing import Any, Self
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.http import Response
 from scrapy_redis.spiders import RedisMixin
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
 from scanner.crawl.frontier import ClinicFrontier
+from scanner.crawl.shared.acks import DurableAcks
+from scanner.crawl.shared.dupefilter import page_fingerprint
 from scanner.crawl.shared.leases import SiteLeases
-from scanner.crawl.shared.queue import LEASE_META
 from scanner.crawl.spider import ClinicSpider, CrawlPlan
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class WorkerSpider(RedisMixin, ClinicSpider):
     def __init__(self, plan: CrawlPlan, leases: SiteLeases, **kwargs: Any) -> None:
         super().__init__(plan=plan, **kwargs)
         self.leases = leases
+        self.acks = DurableAcks(leases)
         self.run_done = False
         self._heartbeat: LoopingCall | None = None  # made once the reactor is installed
 
@@ -48,6 +49,8 @@ class WorkerSpider(RedisMixin, ClinicSpider):
         spider.setup_redis(crawler)
         crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        for settled in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider.acks.item_done, signal=settled)
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -92,37 +95,20 @@ class WorkerSpider(RedisMixin, ClinicSpider):
 
     # -- budget shared by all workers -------------------------------------------------------
 
-    def spend_budget(self, frontier: ClinicFrontier) -> bool:
-        if not self.leases.spend(frontier.clinic.id, frontier.options.max_pages):
+    def spend_budget(self, frontier: ClinicFrontier, request: Request) -> bool:
+        fingerprint = page_fingerprint(frontier.clinic.id, request.url)
+        if not self.leases.spend(frontier.clinic.id, frontier.options.max_pages, fingerprint):
             return False
         frontier.started += 1
         return True
 
-    # -- callbacks, acked when done ---------------------------------------------------------
-
-    def parse_page(self, response: Response) -> Iterator[Any]:
-        try:
-            yield from super().parse_page(response)
-        finally:
-            self.ack(response.request)
+    # -- errbacks: their output bypasses spider middlewares, so it is counted here -----------
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
-        try:
-            yield from super().on_error(failure)
-        finally:
-            self.ack(failure.request)  # type: ignore[attr-defined]
-
-    def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        try:
-            yield from super().parse_sitemap(response)
-        finally:
-            self.ack(response.request)
+        outputs = list(super().on_error(failure))
+        self.acks.expect(failure.request, outputs)  # type: ignore[attr-defined]
+        yield from outputs
 
     def on_sitemap_error(self, failure: Failure) -> None:
         super().on_sitemap_error(failure)
-        self.ack(failure.request)  # type: ignore[attr-defined]
-
-    def ack(self, request: Request | None) -> None:
-        taken = request.meta.pop(LEASE_META, None) if request is not None else None
-        if taken is not None:
-            self.leases.ack(*taken)
+        self.acks.expect(failure.request, [])  # type: ignore[attr-defined]

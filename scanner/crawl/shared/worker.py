@@ -27,6 +27,7 @@ from scanner.crawl.shared.leases import SiteLeases, run_prefix
 from scanner.crawl.shared.spider import WorkerSpider
 from scanner.crawl.spider import CrawlPlan
 from scanner.crawl.warc import WarcEvidence
+from scanner.models import CrawlOptions
 from scanner.store import Store
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def redis_settings(redis_url: str, run_id: int) -> dict[str, Any]:
     """scrapy-redis's scheduler, dupefilter and start key for the run's shared state."""
     prefix = run_prefix(run_id)
     return {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER": "scanner.crawl.shared.scheduler.SharedScheduler",
         "SCHEDULER_QUEUE_CLASS": "scanner.crawl.shared.queue.SiteLeaseQueue",
         "SCHEDULER_QUEUE_KEY": prefix + "requests",  # unused: requests live in per-site queues
         "SCHEDULER_DUPEFILTER_KEY": prefix + "dupefilter",
@@ -58,6 +59,16 @@ def redis_settings(redis_url: str, run_id: int) -> dict[str, Any]:
         "REDIS_URL": redis_url,
         "REDIS_START_URLS_KEY": prefix + "start",
     }
+
+
+def site_allowance(options: CrawlOptions) -> int:
+    """How many sites a worker crawls at once: enough to fill its concurrency. With no delay
+    a site takes up to --per-site requests at a time; with a delay (or AutoThrottle, which
+    aims at one request in flight per site) a site has about one in flight, so the worker
+    needs a site per request it may send."""
+    if options.delay > 0 or options.autothrottle:
+        return max(1, options.concurrency)
+    return max(1, math.ceil(options.concurrency / options.per_site))
 
 
 def run_worker(
@@ -77,8 +88,8 @@ def run_worker(
         server,
         plan.run_id,
         worker,
-        # Enough sites to fill the worker's concurrency at the per-site limit.
-        max_sites=max(1, math.ceil(options.concurrency / options.per_site)),
+        max_sites=site_allowance(options),
+        per_site=options.per_site,
         lease_seconds=lease_seconds,
     )
     warc_file = evidence_dir.resolve() / f"claimscan-run{plan.run_id}-{worker}.warc.gz"
@@ -87,6 +98,9 @@ def run_worker(
     )
     crawl_plan = CrawlPlan(plan.run_id, frontiers, options.use_sitemap, store, evidence)
     settings = Settings({**crawl_settings(options), **redis_settings(redis_url, plan.run_id)})
+    # Acks wait for what each callback yielded to be durable (acks.py); the middleware sits
+    # nearest the engine, after every other spider middleware.
+    settings.set("SPIDER_MIDDLEWARES", {"scanner.crawl.shared.acks.AckWhenDurable": 1})
     settings.set("CLAIMSCAN_PROGRESS", progress)
     if progress == "live":
         settings.set("LOG_LEVEL", "WARNING")
