@@ -12,6 +12,7 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from twisted.internet import error as net
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
@@ -35,6 +36,8 @@ def classify_failure(failure: Failure) -> tuple[FetchErrorKind | None, str]:
     if isinstance(exc, BudgetSpent):
         return None, message
     if isinstance(exc, IgnoreRequest):
+        if isinstance(exc.__cause__, _DecompressionMaxSizeExceeded):  # a compression bomb
+            return "too_large", message
         if message.startswith("robots.txt could not be fetched"):
             return "robots_unavailable", message
         if "robots.txt" in message:

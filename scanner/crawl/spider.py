@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import Request, Spider
 from scrapy.http import Response, TextResponse
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
@@ -245,7 +246,7 @@ class ClinicSpider(Spider):
             },
         )
 
-    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+    def parse_sitemap(self, response: Response) -> Iterator[Request | FetchFailure]:
         frontier = self.plan.frontiers[response.meta["clinic_id"]]
         clinic_id = frontier.clinic.id
         self.sitemaps_fetched[clinic_id] = self.sitemaps_fetched.get(clinic_id, 0) + 1
@@ -253,7 +254,13 @@ class ClinicSpider(Spider):
             return
         body = response.body
         if body[:2] == b"\x1f\x8b":
-            body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+            max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
+            try:
+                body = gunzip(body, max_size=max_size)
+            except _DecompressionMaxSizeExceeded:  # a gzip bomb
+                message = f"sitemap larger than {max_size} bytes once decompressed"
+                yield self.failure(response, "too_large", message, response.status)
+                return
         try:
             sitemap = Sitemap(body)
         except Exception:  # not XML at all: a site answering every URL with HTML
@@ -271,9 +278,21 @@ class ClinicSpider(Spider):
                 for page in frontier.follow(url, "", 1):
                     yield self.page_request(frontier, page)
 
-    def on_sitemap_error(self, failure: Failure) -> None:
-        # A missing or broken sitemap is normal; the start pages' errors are what count.
-        log.debug("sitemap not fetched: %s", failure.getErrorMessage())
+    def on_sitemap_error(self, failure: Failure) -> Iterator[FetchFailure]:
+        """A missing or broken sitemap is normal (the start pages' errors are what count);
+        one too large to read is a hazard worth recording."""
+        kind, message = classify_failure(failure)
+        log.debug("sitemap not fetched: %s", message)
+        if kind == "too_large":
+            request = failure.request  # type: ignore[attr-defined]
+            yield FetchFailure(
+                clinic_id=request.meta["clinic_id"],
+                url=request.url,
+                kind=kind,
+                message=message,
+                status=None,
+                occurred_at=datetime.now(UTC),
+            )
 
 
 def _location(response: Response) -> str | None:

@@ -275,32 +275,41 @@ class SiteLeases:
         return queued
 
     def pop(self) -> Taken | None:
-        """The next request of a site this worker holds (the held sites take turns; a site
-        with `per_site` requests in flight waits), leasing a free site while fewer than
-        `max_sites` are held and the held ones have nothing to give."""
-        ready = [s for s in self.held if not self.per_site or self.in_flight[s] < self.per_site]
-        if ready:
-            token = uuid.uuid4().hex
-            site, data, lost, empty = self._pop(args=[self.prefix, self.worker, token, *ready])
-            for gone in map(text, lost):
-                log.warning("lost the lease on %s (heartbeat too late?)", gone)
-                self.held.remove(gone)
-            for idle in map(text, empty):
-                if not self.in_flight[idle]:  # nothing of it in flight: no links to come
-                    self.release(idle)
-            if site:
-                site = text(site)
-                self.held.remove(site)
-                self.held.append(site)  # its turn is over
-                self.in_flight[site] += 1
-                return Taken(token, site, data)
+        """The next request for this worker: breadth first. A held site with nothing in
+        flight gives first; else, while fewer than `max_sites` are held, a free site with
+        queued requests is leased; else the held site with the fewest in flight gives (the
+        held sites take turns, and a site with `per_site` in flight waits)."""
+        idle = self.held and min(self.in_flight[s] for s in self.held) == 0
+        if idle and (taken := self._pop_held()) is not None:
+            return taken
         if len(self.held) < self.max_sites and self._may_try_lease():
             site = self._lease(args=[self.prefix, self.worker, self.lease_ms])
             if site is not None:
                 log.info("%s: crawling site %s", self.worker, text(site))
                 self.held.append(text(site))
                 return self.pop()
-        return None
+        return self._pop_held()
+
+    def _pop_held(self) -> Taken | None:
+        ready = [s for s in self.held if not self.per_site or self.in_flight[s] < self.per_site]
+        if not ready:
+            return None
+        ready.sort(key=lambda s: self.in_flight[s])  # stable: turns break the ties
+        token = uuid.uuid4().hex
+        site, data, lost, empty = self._pop(args=[self.prefix, self.worker, token, *ready])
+        for gone in map(text, lost):
+            log.warning("lost the lease on %s (heartbeat too late?)", gone)
+            self.held.remove(gone)
+        for idle in map(text, empty):
+            if not self.in_flight[idle]:  # nothing of it in flight: no links to come
+                self.release(idle)
+        if not site:
+            return None
+        site = text(site)
+        self.held.remove(site)
+        self.held.append(site)  # its turn is over
+        self.in_flight[site] += 1
+        return Taken(token, site, data)
 
     def _may_try_lease(self) -> bool:
         """Scanning for a free site costs a pass over all sites: at most five times a second

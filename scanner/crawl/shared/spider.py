@@ -109,6 +109,7 @@ class WorkerSpider(RedisMixin, ClinicSpider):
         self.acks.expect(failure.request, outputs)  # type: ignore[attr-defined]
         yield from outputs
 
-    def on_sitemap_error(self, failure: Failure) -> None:
-        super().on_sitemap_error(failure)
-        self.acks.expect(failure.request, [])  # type: ignore[attr-defined]
+    def on_sitemap_error(self, failure: Failure) -> Iterator[Any]:
+        outputs = list(super().on_sitemap_error(failure))
+        self.acks.expect(failure.request, outputs)  # type: ignore[attr-defined]
+        yield from outputs
