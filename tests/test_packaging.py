@@ -35,6 +35,7 @@ def test_the_wheel_carries_the_data_folders(wheel: Path) -> None:
     assert "scanner/demo/sites/renewbone/index.html" in names
     assert "scanner/store/migrations/versions/0001_initial.py" in names
     assert "scanner/demo/clinics.csv" in names
+    assert "scanner/capture/locate.js" in names  # the browser's half of screenshots
 
 
 def test_the_installed_package_finds_its_data_outside_the_repository(

@@ -32,6 +32,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "runs": ("scanner.cli.inspect", "runs", "List the crawl runs."),
     "errors": ("scanner.cli.inspect", "errors", "List what could not be fetched, and why."),
     "evidence": ("scanner.cli.inspect", "evidence", "Show the archived record of a snapshot."),
+    "screenshots": (
+        "scanner.cli.screenshots", "screenshots", "Screenshot every page with a claim.",
+    ),
     "demo": ("scanner.cli.demo", "demo", "Run the whole flow on bundled fixture sites."),
     "worker": ("scanner.cli.worker", "worker", "Crawl a queued distributed run."),
     "status": ("scanner.cli.worker", "status", "Progress of a queued distributed run."),

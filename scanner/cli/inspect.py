@@ -13,6 +13,7 @@ from scanner.crawl.warc import read_record
 from scanner.errors import EXIT_OK, InputError, StoreError
 from scanner.models import PageSnapshot
 from scanner.output import OutputFormat, inert, write_records
+from scanner.store import Store
 
 format_option = click.option(
     "--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table",
@@ -160,10 +161,11 @@ def errors(db: str | None, run_id: int | None, clinic_ids: tuple[str, ...], fmt:
 @db_option
 @click.option(
     "--part",
-    type=click.Choice(["response", "headers", "body", "warc"]),
+    type=click.Choice(["response", "headers", "body", "warc", "screenshot", "records"]),
     default="response",
     show_default=True,
-    help="response: HTTP headers and body; warc: the raw WARC record (gzip).",
+    help="response: HTTP headers and body; warc: the raw WARC record (gzip); screenshot: "
+    "the page's latest screenshot (PNG); records: list every record of the snapshot.",
 )
 @click.option(
     "--out",
@@ -174,15 +176,38 @@ def evidence(snapshot_id: int, db: str | None, part: str, out: Path | None) -> i
     """Print or extract the archived response of a snapshot, from its WARC file.
 
     On a terminal the archived text is shown inert (control characters escaped); with
-    --out, or into a pipe, the bytes are written exactly as archived.
+    --out, or into a pipe, the bytes are written exactly as archived. --part records lists
+    the snapshot's evidence: its response record and the screenshots of its page (with
+    their record ids, SHA-256 and when they were taken).
 
     \b
     Examples:
       claimscan evidence 12                      # headers and body
       claimscan evidence 12 --part body --out page.html
       claimscan evidence 12 --part warc --out page.warc.gz && warcio check page.warc.gz
+      claimscan evidence 12 --part records
+      claimscan evidence 12 --part screenshot --out page.png
     """
-    snapshot = open_store(db).snapshot(snapshot_id)
+    store = open_store(db)
+    snapshot = store.snapshot(snapshot_id)
+    if part == "records":
+        _list_records(store, snapshot_id)
+        return EXIT_OK
+    if part == "screenshot":
+        shot = store.screenshots([snapshot_id]).get(snapshot_id)
+        if shot is None:
+            raise InputError(
+                f"snapshot {snapshot_id} has no screenshot (claimscan screenshots takes them)"
+            )
+        if out is None and sys.stdout.isatty():
+            raise InputError("a screenshot is a PNG: give --out FILE or pipe it")
+        data = read_record(shot.warc_file, shot.warc_offset)[1]
+        if out is not None:
+            out.write_bytes(data)
+            click.echo(str(out), err=True)
+        else:
+            sys.stdout.buffer.write(data)
+        return EXIT_OK
     if not Path(snapshot.warc_file).is_file():
         raise StoreError(
             f"the WARC file of snapshot {snapshot_id} is missing: {snapshot.warc_file}"
@@ -203,6 +228,35 @@ def evidence(snapshot_id: int, db: str | None, part: str, out: Path | None) -> i
     else:
         sys.stdout.buffer.write(data)
     return EXIT_OK
+
+
+def _list_records(store: Store, snapshot_id: int) -> None:
+    snapshot = store.snapshot(snapshot_id)
+    rows = [
+        {
+            "record": snapshot.warc_record_id,
+            "type": "response" if snapshot.revisit_of is None else "revisit",
+            "taken": "at capture",
+            "at": snapshot.fetched_at,
+            "sha256": snapshot.sha256,
+            "url": snapshot.url,
+            "warc_file": snapshot.warc_file,
+        }
+    ]
+    for shot in store.all_screenshots([snapshot_id]):
+        rows.append(
+            {
+                "record": shot.warc_record_id,
+                "type": "screenshot",
+                "taken": "at capture" if shot.taken == "at" else "after the capture",
+                "at": shot.captured_at,
+                "sha256": shot.sha256,
+                "url": shot.url,
+                "warc_file": shot.warc_file,
+            }
+        )
+    columns = ("type", "taken", "at", "sha256", "record")
+    write_records(iter(rows), "table", columns, title=f"evidence of snapshot {snapshot_id}")
 
 
 def _fmt(value: str) -> OutputFormat:

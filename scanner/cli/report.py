@@ -14,6 +14,7 @@ from scanner.detect.rules import SEVERITIES, load_pack
 from scanner.errors import EXIT_OK
 from scanner.report.build import build_report
 from scanner.report.render import FORMATS, write_report
+from scanner.report.visuals import report_visuals
 
 
 def report_clock() -> datetime:
@@ -99,6 +100,7 @@ def report(
     check_clinics(store, clinic_ids)
     pack = load_pack(rules_dirs, builtin=not no_builtin_rules)
     data = build_report(store, pack, report_clock(), clinic_ids, min_severity, title, only)
-    for path in write_report(data, out, formats):
+    visuals = report_visuals(store, data) if {"html", "pdf"} & set(formats) else None
+    for path in write_report(data, out, formats, visuals):
         click.echo(str(path))
     return EXIT_OK

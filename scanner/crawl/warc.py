@@ -142,6 +142,39 @@ class WarcEvidence:
         request = self._request_record(page, warc_date)
         return self._write_pair(revisit, request), original.sha256
 
+    def write_resource(
+        self,
+        url: str,
+        payload: bytes,
+        content_type: str,
+        captured_at: datetime,
+        refers_to: str | None = None,
+        record_type: str = "resource",
+    ) -> tuple[WarcRef, str]:
+        """A resource (a screenshot) or metadata record about `url`, with its SHA-256;
+        `refers_to` is the record id of the response it was made from."""
+        digest = hashlib.sha256(payload).digest()
+        headers = {
+            "WARC-Date": _warc_date(captured_at),
+            "WARC-Payload-Digest": sha256_base32(digest),
+        }
+        if refers_to:
+            headers["WARC-Refers-To"] = refers_to
+        record = self.writer.create_warc_record(
+            url,
+            record_type,
+            payload=BytesIO(payload),
+            length=len(payload),
+            warc_content_type=content_type,
+            warc_headers_dict=headers,
+        )
+        offset = self.file.tell()
+        self.writer.write_record(record)
+        length = self.file.tell() - offset
+        self.file.flush()
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        return WarcRef(str(self.path), record_id, offset, length), digest.hex()
+
     def close(self) -> None:
         self.file.close()
 

@@ -29,9 +29,11 @@ from scanner.report.models import (
     ReportData,
     RuleEntry,
     Scope,
+    ScreenshotRef,
     SummaryRow,
 )
 from scanner.store import Store
+from scanner.store.screenshots import Screenshot
 
 CONTEXT_CHARS = 280
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6", "title"}
@@ -133,7 +135,8 @@ def _clinic_section(
     disclosures: dict[int, list[str]] = defaultdict(list)
     for found in store.findings("disclosure", [clinic.id]):
         disclosures[found.snapshot_id].append(found.sentence)
-    claims = _claims(findings, latest, disclosures, pack, number)
+    shots = store.screenshots(latest)
+    claims = _claims(findings, latest, disclosures, pack, number, shots)
     section = ClinicSection(
         number=number,
         id=clinic.id,
@@ -172,6 +175,7 @@ def _claims(
     disclosures: dict[int, list[str]],
     pack: RulePack,
     number: int,
+    shots: dict[int, Screenshot],
 ) -> list[Claim]:
     groups: dict[str, list[StoredFinding]] = defaultdict(list)
     for finding in findings:
@@ -188,7 +192,7 @@ def _claims(
         ),
     )
     return [
-        _claim(group, snapshots, disclosures, pack, f"{number}.{i}")
+        _claim(group, snapshots, disclosures, pack, f"{number}.{i}", shots)
         for i, group in enumerate(ordered, 1)
     ]
 
@@ -199,6 +203,7 @@ def _claim(
     page_disclosures: dict[int, list[str]],
     pack: RulePack,
     number: str,
+    shots: dict[int, Screenshot],
 ) -> Claim:
     first = min(group, key=lambda f: (f.url, f.block_index, f.start))
     snapshot = snapshots[first.snapshot_id]
@@ -219,6 +224,7 @@ def _claim(
                 sha256=f.sha256,
                 warc_record_id=f.warc_record_id,
                 snapshot_id=f.snapshot_id,
+                screenshot=_screenshot(shots.get(f.snapshot_id), f.sentence),
             )
             for f in group
         }.values(),
@@ -247,6 +253,22 @@ def _claim(
         disclosures=disclosures,
         page_disclosures=elsewhere,
         message=rule.message if rule else "(rule not in the current rule pack)",
+    )
+
+
+def _screenshot(shot: Screenshot | None, sentence: str) -> ScreenshotRef | None:
+    if shot is None:
+        return None
+    box = shot.box_of(sentence)
+    return ScreenshotRef(
+        warc_record_id=shot.warc_record_id,
+        sha256=shot.sha256,
+        captured_at=shot.captured_at,
+        taken="at capture" if shot.taken == "at" else "after capture",
+        width=shot.width,
+        height=shot.height,
+        box=list(box) if box else None,
+        note=shot.note,
     )
 
 

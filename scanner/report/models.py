@@ -48,6 +48,26 @@ class Scope(Model):
     )
 
 
+class ScreenshotRef(Model):
+    """A full-page screenshot of the page (claimscan screenshots), archived in a WARC
+    resource record."""
+
+    warc_record_id: str
+    sha256: str = Field(description="SHA-256 of the PNG.")
+    captured_at: datetime
+    taken: str = Field(
+        description="'at capture' (the crawl's browser) or 'after capture' (loaded again "
+        "later: the page may have changed since)."
+    )
+    width: int
+    height: int
+    box: list[float] | None = Field(
+        description="Where the sentence is on the screenshot: x, y, width, height in pixels; "
+        "null when it was not found on the page as loaded then."
+    )
+    note: str = Field(description="What was not as it should be when it was taken.")
+
+
 class Occurrence(Model):
     """One place a claim was seen: a page, when, and the evidence that holds it."""
 
@@ -64,6 +84,7 @@ class Occurrence(Model):
     sha256: str = Field(description="SHA-256 of the page as received.")
     warc_record_id: str
     snapshot_id: int
+    screenshot: ScreenshotRef | None = None
 
 
 class ClaimHistory(Model):
@@ -255,6 +276,14 @@ class Chart(Model):
     ticks: list[tuple[float, int]]
 
 
+class FullScreenshot(Model):
+    url: str
+    captured_at: datetime
+    taken: str
+    sha256: str
+    image: str  # a data: URI (scaled down)
+
+
 class HtmlContext(Model):
     data: ReportData
     chart: Chart
@@ -264,3 +293,7 @@ class HtmlContext(Model):
     colours: dict[str, str]
     presented: str  # what the report's claim counts count, in words
     notes: dict[str, str]  # where text not shown on the page came from, in words
+    # Images from the screenshots (report/visuals.py): a crop around each claim, by claim
+    # number, and each page's full screenshot for the appendix, as data: URIs.
+    crops: dict[str, str] = {}
+    shots: list[FullScreenshot] = []

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -24,6 +24,9 @@ from scanner.models import SOURCE_NOTES
 from scanner.output import csv_cell, iso
 from scanner.report.models import Bar, Chart, ChartRow, HtmlContext, ReportData
 from scanner.resources import data_dir
+
+if TYPE_CHECKING:
+    from scanner.report.visuals import Visuals
 
 FORMATS = ("html", "pdf", "json", "csv")
 CHART_WIDTH, LABEL_WIDTH, ROW_HEIGHT = 640.0, 220.0, 28.0
@@ -92,7 +95,7 @@ def chart(data: ReportData) -> Chart:
                  label_width=LABEL_WIDTH, rows=rows, ticks=ticks)  # fmt: skip
 
 
-def render_html(data: ReportData) -> str:
+def render_html(data: ReportData, visuals: Visuals | None = None) -> str:
     context = HtmlContext(
         data=data,
         chart=chart(data),
@@ -100,6 +103,8 @@ def render_html(data: ReportData) -> str:
         colours=COLOURS,
         presented=PRESENTED[data.scope.only],
         notes=SOURCE_NOTES,
+        crops=visuals.crops if visuals else {},
+        shots=visuals.shots if visuals else [],
     )
     return templates().get_template("report.html").render(report=context)
 
@@ -107,17 +112,14 @@ def render_html(data: ReportData) -> str:
 def render_pdf(html: str, target: Path) -> None:
     try:
         from weasyprint import HTML
+        from weasyprint.urls import URLFetcher
     except OSError as exc:  # its system libraries (pango) are missing
         raise ClaimscanError(
             f"cannot make a PDF: {exc}. Install pango (apt-get install libpango-1.0-0 "
             "libpangoft2-1.0-0) or choose --format html,json,csv"
         ) from None
-    HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(target)
-
-
-def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """The PDF renderer fetches nothing: a report is self-contained."""
-    raise ValueError(f"a report may not fetch {url}")
+    # A report is self-contained: the renderer fetches nothing; its pictures are data: URIs.
+    HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf(target)
 
 
 def render_json(data: ReportData) -> str:
@@ -159,11 +161,14 @@ def render_csv(data: ReportData) -> str:
     return out.getvalue()
 
 
-def write_report(data: ReportData, out: Path, formats: list[str]) -> list[Path]:
-    """Write one file per format into `out`; return their paths."""
+def write_report(
+    data: ReportData, out: Path, formats: list[str], visuals: Visuals | None = None
+) -> list[Path]:
+    """Write one file per format into `out`; return their paths. `visuals` (crops of the
+    screenshots) go into the HTML and PDF."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    html = render_html(data) if {"html", "pdf"} & set(formats) else ""
+    html = render_html(data, visuals) if {"html", "pdf"} & set(formats) else ""
     for fmt in formats:
         path = out / f"report.{fmt}"
         if fmt == "html":

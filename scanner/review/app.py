@@ -8,6 +8,7 @@ shortcuts. Every verdict is written with its audit entry in one transaction.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from PIL import Image
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
 from starlette.middleware import Middleware
@@ -28,6 +30,7 @@ from scanner.crawl.warc import read_record
 from scanner.detect.rules import SEVERITY_RANK, RulePack
 from scanner.errors import StoreError
 from scanner.models import SOURCE_NOTES, ClaimRecord, VerdictRecord, block_source, page_blocks
+from scanner.report.visuals import crop
 from scanner.review.security import (
     LOOPBACK_NAMES,
     SANDBOX_POLICY,
@@ -37,7 +40,10 @@ from scanner.review.security import (
     new_secret,
 )
 from scanner.store import Store
+from scanner.store.screenshots import Screenshot
 from scanner.store.verdicts import VERDICTS
+
+Box = tuple[float, float, float, float]
 
 HERE = Path(__file__).parent
 SORTS = {
@@ -177,13 +183,14 @@ def create_app(
         prev = f"/claims/{ids[at - 1]}{suffix}" if at > 0 else f"/{suffix}"
         decided = sum(verdicts[i].standing in DECIDED for i in ids if i in verdicts)
         occurrences = store.claim_occurrences(claim_id)
+        shot = _crop_source(store, occurrences)
         return render(
             "claim.html", request, claim=claim, verdict=verdicts.get(claim_id),
             log=store.verdict_log(claim_id), occurrences=occurrences,
             history=store.claim_history(claim_id), rule=pack.rules.get(claim.rule_id),
             context=_context(store, occurrences[0]) if occurrences else None,
             next_url=nxt, prev_url=prev, list_url=f"/{suffix}#row-{claim_id}",
-            position=at + 1, total=len(ids), decided=decided,
+            position=at + 1, total=len(ids), decided=decided, shot=shot,
             reviewer=request.cookies.get(REVIEWER_COOKIE, ""), flash=flash(request),
         )  # fmt: skip
 
@@ -236,6 +243,21 @@ def create_app(
         return render("evidence.html", request, snapshot=snapshot, headers=headers,
                       source=body.decode("utf-8", errors="replace"))  # fmt: skip
 
+    async def claim_crop(request: Request) -> Response:
+        """The claim's sentence on the screenshot of its first page, outlined (JPEG)."""
+        occurrences = store.claim_occurrences(request.path_params["claim_id"])
+        source = _crop_source(store, occurrences)
+        if source is None:
+            return PlainTextResponse("no screenshot shows this claim", 404)
+        shot, box = source
+        path = Path(shot.warc_file).resolve()
+        if not any(path.is_relative_to(root) for root in roots) or not path.is_file():
+            return PlainTextResponse("the screenshot's evidence file is not available", 404)
+        image = Image.open(io.BytesIO(read_record(str(path), shot.warc_offset)[1]))
+        out = io.BytesIO()
+        crop(image, box).save(out, format="JPEG", quality=85)
+        return Response(out.getvalue(), media_type="image/jpeg")
+
     async def evidence_render(request: Request) -> Response:
         found = _evidence(store, request.path_params["snapshot_id"], roots)
         if isinstance(found, Response):
@@ -249,6 +271,7 @@ def create_app(
         Route("/", claims_list),
         Route("/claims/{claim_id:str}", claim_page),
         Route("/claims/{claim_id:str}/verdict", verdict, methods=["POST"]),
+        Route("/claims/{claim_id:str}/crop.jpg", claim_crop),
         Route("/bulk", bulk, methods=["POST"]),
         Route("/undo", undo, methods=["POST"]),
         Route("/done", done_page),
@@ -266,6 +289,16 @@ def create_app(
             Middleware(SecurityMiddleware, token=token),
         ],
     )
+
+
+def _crop_source(store: Store, occurrences: list[Any]) -> tuple[Screenshot, Box] | None:
+    """The first screenshot that shows the claim's sentence, and where."""
+    shots = store.screenshots({o.snapshot_id for o in occurrences})
+    for occurrence in occurrences:
+        shot = shots.get(occurrence.snapshot_id)
+        if shot is not None and (box := shot.box_of(occurrence.sentence)) is not None:
+            return shot, box
+    return None
 
 
 def _context(store: Store, occurrence: Any) -> dict[str, str] | None:

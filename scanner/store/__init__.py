@@ -22,6 +22,7 @@ from scanner.store.history import HistoryQueries
 from scanner.store.pages import PageQueries, PreviousPage, StoredPage, WarcRef
 from scanner.store.scans import FindingToSave, PageToScan, ScanFailed, ScanQueries
 from scanner.store.schema import ClinicRow, RunRow
+from scanner.store.screenshots import ScreenshotQueries
 from scanner.store.verdicts import VerdictQueries
 
 __all__ = [
@@ -35,7 +36,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(PageQueries, ScanQueries, HistoryQueries, VerdictQueries):
+class Store(PageQueries, ScanQueries, HistoryQueries, VerdictQueries, ScreenshotQueries):
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
         self.clock = clock  # every timestamp the store writes itself comes from here

@@ -275,3 +275,27 @@ class VerdictLogRow(Base):
     to_verdict: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text)
     sentence: Mapped[str] = mapped_column(Text)
+
+
+class ScreenshotRow(Base):
+    """A full-page screenshot of a snapshot's page, archived in a WARC resource record, with
+    where each claim sentence was found on it."""
+
+    __tablename__ = "screenshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)  # the page the browser loaded
+    captured_at: Mapped[datetime]
+    # "after": taken later than the snapshot, live (`claimscan screenshots`), so the page
+    # may have changed since; "at": taken by the browser that fetched the page (--render).
+    taken: Mapped[str] = mapped_column(String(10))
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    boxes: Mapped[list[Any]]  # [{"sentence", "box": [x, y, w, h] or null}], in PNG pixels
+    note: Mapped[str] = mapped_column(Text)  # e.g. "the network did not settle in 10 s"
+    warc_file: Mapped[str] = mapped_column(Text)
+    warc_record_id: Mapped[str] = mapped_column(String(80))
+    warc_offset: Mapped[int] = mapped_column(BigInteger)
+    warc_length: Mapped[int] = mapped_column(BigInteger)

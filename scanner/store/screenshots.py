@@ -1,0 +1,66 @@
+"""The store's screenshots: full-page PNGs of pages with claims, archived in WARC resource
+records, and where each claim sentence was found on them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scanner.store.schema import ScreenshotRow
+
+
+class Box(BaseModel):
+    sentence: str
+    box: tuple[float, float, float, float] | None  # x, y, width, height in PNG pixels
+
+
+class Screenshot(BaseModel):
+    id: int
+    snapshot_id: int
+    url: str
+    captured_at: datetime
+    taken: str  # "at" the snapshot's capture, or "after" it (live, later)
+    sha256: str
+    width: int
+    height: int
+    boxes: list[Box]
+    note: str
+    warc_file: str
+    warc_record_id: str
+    warc_offset: int
+    warc_length: int
+
+    def box_of(self, sentence: str) -> tuple[float, float, float, float] | None:
+        return next((b.box for b in self.boxes if b.sentence == sentence), None)
+
+
+class ScreenshotQueries:
+    def session(self) -> Session:  # provided by Store
+        raise NotImplementedError
+
+    def add_screenshot(self, **fields: Any) -> int:
+        with self.session() as session, session.begin():
+            row = ScreenshotRow(**fields)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def screenshots(self, snapshot_ids: Iterable[int] | None = None) -> dict[int, Screenshot]:
+        """The latest screenshot of each snapshot (of these snapshots)."""
+        return {shot.snapshot_id: shot for shot in self.all_screenshots(snapshot_ids)}
+
+    def all_screenshots(self, snapshot_ids: Iterable[int] | None = None) -> list[Screenshot]:
+        """Every screenshot (of these snapshots), oldest first."""
+        query = select(ScreenshotRow).order_by(ScreenshotRow.id)
+        if snapshot_ids is not None:
+            query = query.where(ScreenshotRow.snapshot_id.in_(list(snapshot_ids)))
+        with self.session() as session:
+            return [
+                Screenshot.model_validate(row, from_attributes=True)
+                for row in session.scalars(query)
+            ]
