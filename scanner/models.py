@@ -119,6 +119,9 @@ class CrawlOptions(BaseModel):
     max_size: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     # Send If-None-Match / If-Modified-Since from each URL's last snapshot (rescans).
     conditional: bool = False
+    # Fetch pages with headless Chromium (scrapy-playwright): read the rendered page, and
+    # keep a screenshot of it (crawl/render.py).
+    render: bool = False
 
 
 RunStatus = Literal["running", "interrupted", "completed", "failed"]
@@ -136,6 +139,18 @@ class CrawlRun(BaseModel):
     warc_file: str
 
 
+class RenderedPage(BaseModel):
+    """A page as headless Chromium rendered it (--render): its DOM, which extraction read,
+    and a full-page screenshot with where each text block is on it."""
+
+    html: str
+    screenshot: bytes
+    width: int
+    height: int
+    layout: list[dict[str, Any]]  # [{"text", "box": [x, y, w, h]}]
+    note: str = ""
+
+
 class FetchedPage(BaseModel):
     """One HTTP response as the spider hands it to the store (an item in Scrapy's terms)."""
 
@@ -151,6 +166,7 @@ class FetchedPage(BaseModel):
     content_type: str
     page: ExtractedPage | None
     revisit_of: int | None = None  # a 304: the earlier snapshot whose content this is
+    rendered: RenderedPage | None = None  # --render: what the browser made of it
 
 
 FetchErrorKind = Literal[

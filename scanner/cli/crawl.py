@@ -121,6 +121,12 @@ def crawl_options(command: Callable[..., Any]) -> Callable[..., Any]:
             callback=parse_size,
             help="Largest response accepted.",
         ),
+        click.option(
+            "--render",
+            is_flag=True,
+            help="Fetch pages with headless Chromium (for sites whose text scripts write), "
+            "and keep a screenshot of each. Needs Debian's chromium.",
+        ),
         click.option("--fresh", is_flag=True, help="Start a new run even if one was interrupted."),
         click.option(
             "--progress",
@@ -170,7 +176,12 @@ class CrawlArgs:
             retries=kw["retries"],
             max_size=kw["max_size"],
             conditional=conditional,
+            render=kw["render"],
         )
+        if options.render:
+            from scanner.capture.browser import find_chromium
+
+            find_chromium()  # before anything is fetched: say what is missing
         return cls(options, kw["evidence_dir"], kw["fresh"], mode, kw["verbose"])
 
 
@@ -303,3 +314,15 @@ def print_summary(result: CrawlResult) -> None:
         markup=False,
         highlight=False,
     )
+    scripted = [(o, url) for o in result.clinics for url in o.may_need_render]
+    if scripted:
+        err_console.print(
+            f"{len(scripted)} pages may need --render: their HTML holds almost no text and "
+            "loads scripts, which may write it (crawl again with --render to read them):",
+            markup=False,
+            highlight=False,
+        )
+        for outcome, url in scripted[:10]:
+            err_console.print(f"  {inert(outcome.clinic_id)}: {inert(url)}", highlight=False)
+        if len(scripted) > 10:
+            err_console.print(f"  and {len(scripted) - 10} more", highlight=False)

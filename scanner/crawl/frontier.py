@@ -35,6 +35,7 @@ class ClinicFrontier:
     pages: int = 0  # responses stored
     errors: int = 0
     replayed: int = 0  # pages already in the store, not fetched again
+    may_need_render: list[str] = field(default_factory=list)  # little text, scripts to write it
 
     def __post_init__(self) -> None:
         self.scope = SiteScope(self.clinic.urls)

@@ -40,6 +40,7 @@ class ClinicOutcome:
     pages: int
     errors: int
     reused: int
+    may_need_render: tuple[str, ...] = ()  # pages with little text that load scripts
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,9 @@ def run_crawl(
     reason = str(scrapy_stats.get("finish_reason", "unknown"))
     completed = reason == "finished"
     outcomes = [
-        ClinicOutcome(f.clinic.id, f.clinic.name, f.pages, f.errors, f.replayed)
+        ClinicOutcome(
+            f.clinic.id, f.clinic.name, f.pages, f.errors, f.replayed, tuple(f.may_need_render)
+        )
         for f in frontiers.values()
     ]
     stats = {
@@ -108,6 +111,7 @@ def run_crawl(
         "pages": sum(o.pages for o in outcomes),
         "errors": sum(o.errors for o in outcomes),
         "reused_on_resume": sum(o.reused for o in outcomes),
+        "may_need_render": sum(len(o.may_need_render) for o in outcomes),
         "elapsed_seconds": scrapy_stats.get("elapsed_time_seconds"),
         "claimscan_version": __version__,
     }

@@ -14,6 +14,16 @@ DEFAULT_USER_AGENT = (
 
 
 def crawl_settings(options: CrawlOptions) -> dict[str, Any]:
+    settings = _settings(options)
+    if options.render:  # pages through headless Chromium (crawl/render.py)
+        from scanner.crawl.render import render_settings
+
+        settings.update(render_settings(options))
+        settings["DOWNLOADER_MIDDLEWARES"]["scanner.crawl.render.RenderMiddleware"] = 960
+    return settings
+
+
+def _settings(options: CrawlOptions) -> dict[str, Any]:
     return {
         "BOT_NAME": "claimscan",
         "USER_AGENT": options.user_agent or DEFAULT_USER_AGENT,

@@ -21,6 +21,7 @@ from w3lib.url import safe_url_string
 from scanner.crawl.errors import classify_failure
 from scanner.crawl.extract import clean_url, extract_page
 from scanner.crawl.frontier import ClinicFrontier, PageRequest
+from scanner.crawl.render import RENDER_META, rendered_page
 from scanner.crawl.retry import MAX_RETRY_AFTER, TOO_LONG
 from scanner.crawl.scope import site_key, url_key
 from scanner.crawl.warc import WarcEvidence
@@ -138,7 +139,15 @@ class ClinicSpider(Spider):
             yield self.failure(response, "not_html", f"not HTML: {content_type or 'unknown type'}")
             return
         assert isinstance(response, TextResponse)
+        if RENDER_META in response.meta and response.url not in frontier.scope:
+            # --render: the browser followed a redirect off the clinic's site
+            message = f"redirected off the clinic's site to {response.url}"
+            asked = response.request.url if response.request else response.url
+            yield self.failure(response, "offsite_redirect", message, url=asked)
+            return
         page = extract_page(response) if 200 <= response.status < 300 else None
+        if page is not None and RENDER_META not in response.meta and needs_scripts(response, page):
+            frontier.may_need_render.append(response.url)
         yield self.page(response, content_type, page=page)
         if (wait := response.meta.get(TOO_LONG)) is not None:
             message = (
@@ -159,6 +168,18 @@ class ClinicSpider(Spider):
         final_url: str | None = None,
         revisit_of: int | None = None,
     ) -> FetchedPage:
+        body, headers = response.body, _headers(response.headers)
+        request_headers = _headers(response.request.headers if response.request else {})
+        rendered = None
+        if (captured := response.meta.get(RENDER_META)) is not None:
+            # --render: the server's own answer is the evidence; the DOM was read
+            original = captured.get("original") or {}
+            body = original.get("body", body)
+            headers = [(str(k), str(v)) for k, v in original.get("headers", headers)]
+            request_headers = [
+                (str(k), str(v)) for k, v in original.get("request_headers", request_headers)
+            ]
+            rendered = rendered_page(response, captured)
         return FetchedPage(
             clinic_id=response.meta["clinic_id"],
             url=response.url,
@@ -166,12 +187,13 @@ class ClinicSpider(Spider):
             status=response.status,
             depth=response.meta["page_depth"],
             fetched_at=datetime.now(UTC),
-            request_headers=_headers(response.request.headers if response.request else {}),
-            response_headers=_headers(response.headers),
-            body=response.body,
+            request_headers=request_headers,
+            response_headers=headers,
+            body=body,
             content_type=content_type,
             page=page,
             revisit_of=revisit_of,
+            rendered=rendered,
         )
 
     def follow_redirect(
@@ -293,6 +315,16 @@ class ClinicSpider(Spider):
                 status=None,
                 occurred_at=datetime.now(UTC),
             )
+
+
+# A page with less visible text than this that loads scripts is probably written by them.
+SCRIPTED_TEXT_CHARS = 200
+
+
+def needs_scripts(response: TextResponse, page: ExtractedPage) -> bool:
+    """Almost no text in the HTML, and scripts to write it: a page to read with --render."""
+    text = sum(len(block.text) for block in page.blocks if block.tag not in ("title", "meta"))
+    return text < SCRIPTED_TEXT_CHARS and b"<script" in response.body.lower()
 
 
 def _location(response: Response) -> str | None:

@@ -15,7 +15,11 @@ from scanner.store.schema import ScreenshotRow
 
 
 class Box(BaseModel):
-    sentence: str
+    """Where a claim sentence is (screenshots taken later, for known claims), or where a
+    text block of the page is (screenshots taken at capture, before any scan)."""
+
+    sentence: str = ""
+    text: str = ""
     box: tuple[float, float, float, float] | None  # x, y, width, height in PNG pixels
 
 
@@ -36,7 +40,18 @@ class Screenshot(BaseModel):
     warc_length: int
 
     def box_of(self, sentence: str) -> tuple[float, float, float, float] | None:
-        return next((b.box for b in self.boxes if b.sentence == sentence), None)
+        """The sentence's box; else the smallest text block holding it (whitespace and
+        case aside); else None."""
+        exact = next((b.box for b in self.boxes if b.sentence == sentence and b.box), None)
+        if exact is not None:
+            return exact
+        wanted = _squeezed(sentence)
+        holding = [b.box for b in self.boxes if b.text and b.box and wanted in _squeezed(b.text)]
+        return min(holding, key=lambda box: box[2] * box[3], default=None)
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split()).lower()
 
 
 class ScreenshotQueries:
