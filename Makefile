@@ -39,6 +39,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/crawl.py
 	$(BIN)/python benchmarks/scan.py
 	$(BIN)/python benchmarks/distributed.py
+	$(BIN)/python benchmarks/render.py
 
 ## rules-doc: regenerate rules/README.md from the rule pack
 rules-doc: $(STAMP)

@@ -119,7 +119,7 @@ def politeness(delay: float, autothrottle: bool) -> tuple[dict[str, str], list[s
     """The same delay and AutoThrottle for both: Scrapy settings and claimscan options."""
     settings = {**SETTINGS, "DOWNLOAD_DELAY": str(delay), "AUTOTHROTTLE_ENABLED": str(autothrottle)}
     if delay > 0:
-        settings["RANDOMIZE_DOWNLOAD_DELAY"] = "True"  # claimscan's jitter is Scrapy's
+        settings["DOWNLOAD_DELAY_JITTER"] = "0.5"  # the jitter claimscan uses
     options = [o for o in CLAIMSCAN_OPTIONS if o not in ("--no-autothrottle",)]
     options[options.index("--delay") + 1] = str(delay)
     options += [] if autothrottle else ["--no-autothrottle"]

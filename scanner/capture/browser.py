@@ -20,9 +20,12 @@ from scanner.errors import ClaimscanError
 
 CHROMIUM_ENV = "CLAIMSCAN_CHROMIUM"
 FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--hide-scrollbars", "--mute-audio",
+    # Chromium's sandbox cannot run as root; for any other user it stays on, since the
+    # pages it renders are the crawl's hostile input.
+    *(["--no-sandbox"] if os.geteuid() == 0 else []),
 ]  # fmt: skip
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_HEIGHT = 16_000  # pixels: a taller page is cut there (Chromium's largest texture)
