@@ -6,13 +6,9 @@ is named in the crawl's summary."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -21,6 +17,7 @@ from scanner.capture.browser import png_size
 from scanner.crawl.warc import read_record
 from scanner.store import Store
 from tests.conftest import claimscan
+from tests.page_server import PageServer, serve_pages
 from tests.test_warc import warcio_check
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -52,41 +49,13 @@ PAGES = {
 OPTIONS = ["--delay", "0", "--timeout", "20", "--retries", "0", "--no-sitemap", "--progress", "log"]
 
 
-@dataclass
-class Site:
-    url: str
-    received: list[str]
-
-
 @pytest.fixture(scope="module")
-def site() -> Iterator[Site]:
-    received: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            received.append(self.path)
-            page = PAGES.get(self.path.split("?")[0])
-            body = (page or "pong").encode()
-            self.send_response(404 if self.path == "/robots.txt" else 200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Site(f"http://127.0.0.1:{server.server_address[1]}/", received)
-    server.shutdown()
-    server.server_close()
+def site() -> Iterator[PageServer]:
+    with serve_pages(PAGES) as server:
+        yield server
 
 
-def crawl_and_scan(site: Site, folder: Path, *extra: str) -> tuple[Path, str, float]:
+def crawl_and_scan(site: PageServer, folder: Path, *extra: str) -> tuple[Path, str, float]:
     clinics = folder / "clinics.csv"
     clinics.write_text(f"id,name,url\nscripted,Scripted Spine Clinic,{site.url}\n")
     db = folder / "s.db"
@@ -103,13 +72,13 @@ def sentences(db: Path) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def rendered(site: Site, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
+def rendered(site: PageServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
     db, _, seconds = crawl_and_scan(site, tmp_path_factory.mktemp("rendered"), "--render")
     return db, seconds
 
 
 def test_without_render_the_scripted_claim_is_missed_and_the_page_named(
-    site: Site, tmp_path: Path
+    site: PageServer, tmp_path: Path
 ) -> None:
     db, summary, _ = crawl_and_scan(site, tmp_path)
     assert SCRIPTED_CLAIM not in sentences(db)

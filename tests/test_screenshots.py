@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -25,6 +22,7 @@ from scanner.detect.rules import load_pack
 from scanner.review.app import create_app
 from scanner.store import Store
 from tests.conftest import FAST, claimscan
+from tests.page_server import serve_pages
 from tests.test_warc import warcio_check
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -147,7 +145,7 @@ def test_the_review_app_shows_the_claim_on_its_page(shot: Path) -> None:
 
 # -- a page whose scripts never let the network settle ---------------------------------------
 
-RESTLESS = b"""<html><head><title>Restless clinic</title></head><body>
+RESTLESS = """<html><head><title>Restless clinic</title></head><body>
 <h1>Restless clinic</h1><p>Our stem cell injections regrow worn knee cartilage.</p>
 <script>setInterval(() => fetch("/ping?" + Date.now()).catch(() => {}), 150);</script>
 </body></html>"""
@@ -155,26 +153,8 @@ RESTLESS = b"""<html><head><title>Restless clinic</title></head><body>
 
 @pytest.fixture
 def restless_site() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            body = RESTLESS if self.path == "/" else b"pong"
-            self.send_response(200 if self.path != "/robots.txt" else 404)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve_pages({"/": RESTLESS}) as server:
+        yield server.url
 
 
 def test_a_page_that_never_settles_is_taken_within_the_bound(
