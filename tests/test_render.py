@@ -144,3 +144,27 @@ def test_the_claim_is_located_on_the_screenshot_taken_at_capture(
     assert claim["occurrences"][0]["screenshot"]["taken"] == "at capture"
     assert f'id="claim-{claim["number"]}"' in (out / "report.html").read_text()
     assert '<figure class="crop">' in (out / "report.html").read_text()
+
+
+def test_a_browser_context_is_retired_after_its_pages_and_closed_when_they_are_done() -> None:
+    from scrapy import Request
+
+    from scanner.crawl.render import RenderMiddleware
+
+    closed: list[object] = []
+    middleware = RenderMiddleware(context_pages=2, closer=closed.append)
+    requests = [Request(f"http://clinic.test/{n}", meta={"clinic_id": "c"}) for n in range(3)]
+    for request in requests:
+        middleware.process_request(request)
+    names = [r.meta["playwright_context"] for r in requests]
+    assert names == ["claimscan-0", "claimscan-0", "claimscan-1"]
+    old_context = object()
+    for request in requests[:2]:
+        request.meta["claimscan_keeper"].context = old_context
+    middleware.process_exception(requests[0], TimeoutError())
+    assert closed == []  # one of its pages is still open
+    middleware.process_exception(requests[1], TimeoutError())
+    assert closed == [old_context]
+    assert "playwright_page_methods" not in requests[1].meta  # picklable again for a retry
+    middleware.process_exception(requests[2], TimeoutError())
+    assert closed == [old_context]  # the context in use stays open

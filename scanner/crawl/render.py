@@ -16,12 +16,15 @@ What the page method and the handler produce is moved into plain meta
 and for Redis.
 
 One browser serves the crawl, with at most --concurrency pages open at once; each page is
-closed when its response is built.
+closed when its response is built. Its pages are opened in a browser context that is
+retired after CONTEXT_PAGES pages and closed once its last page is done (what a context
+keeps — cache, storage, leaked script memory — goes with it), so at most two contexts live.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from importlib import resources
 from typing import Any, Self
 
@@ -35,8 +38,10 @@ from scanner.models import CrawlOptions, RenderedPage
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 10.0  # at most, for the network to settle after the page has loaded
+CONTEXT_PAGES = 100  # pages a browser context serves before it is retired
 RENDER_META = "claimscan_render"
 _KEEPER_META = "claimscan_keeper"
+_CONTEXT_META = "claimscan_context"  # the Playwright context the page was in
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 
 
@@ -50,10 +55,8 @@ def render_settings(options: CrawlOptions) -> dict[str, Any]:
             "args": FLAGS,
             "headless": True,
         },
-        "PLAYWRIGHT_CONTEXTS": {
-            "default": {"viewport": VIEWPORT, "service_workers": "block"},
-        },
-        "PLAYWRIGHT_MAX_CONTEXTS": 1,
+        "PLAYWRIGHT_CONTEXTS": {},
+        "PLAYWRIGHT_MAX_CONTEXTS": 2,  # the one in use, and the one retiring
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": options.concurrency,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": options.timeout * 1000,
         "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
@@ -69,6 +72,7 @@ class DocumentKeeper:
 
     def __init__(self) -> None:
         self.answer: dict[str, Any] = {}
+        self.context: Any = None  # the browser context the page was opened in
 
     async def on_response(self, response: Any) -> None:
         request = response.request
@@ -88,10 +92,11 @@ class DocumentKeeper:
         self.answer = answer
 
 
-async def capture_page(page: Any, settle_ms: int, layout: str) -> dict[str, Any]:
+async def capture_page(page: Any, settle_ms: int, layout: str, keeper: Any) -> dict[str, Any]:
     """The page method: settle, lay out, screenshot."""
     from playwright.async_api import TimeoutError
 
+    keeper.context = page.context
     notes = []
     try:
         await page.wait_for_load_state("networkidle", timeout=settle_ms)
@@ -110,15 +115,29 @@ async def capture_page(page: Any, settle_ms: int, layout: str) -> dict[str, Any]
 
 class RenderMiddleware:
     """Downloader middleware: clinic pages (not sitemaps, not robots.txt) go through the
-    browser; what came back is moved into plain meta for the spider."""
+    browser, in contexts that are retired after CONTEXT_PAGES pages; what came back is
+    moved into plain meta for the spider."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(
+        self,
+        crawler: Crawler | None = None,
+        context_pages: int = CONTEXT_PAGES,
+        closer: Callable[[Any], None] | None = None,
+    ) -> None:
+        self.close_context = closer or close_context
         self.layout = layout_script()
         self.settle_ms = int(SETTLE_SECONDS * 1000)
+        self.context_pages = context_pages
+        self.pages = 0  # pages sent to the browser
+        self.open: dict[int, int] = {}  # context generation -> its pages not yet done
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
+
+    @property
+    def generation(self) -> int:
+        return self.pages // self.context_pages
 
     def process_request(self, request: Request) -> None:
         if request.meta.get("clinic_id") is None or request.meta.get("sitemap"):
@@ -126,23 +145,62 @@ class RenderMiddleware:
         from scrapy_playwright.page import PageMethod
 
         keeper = DocumentKeeper()
+        generation = self.generation
+        self.pages += 1
+        self.open[generation] = self.open.get(generation, 0) + 1
         request.meta["playwright"] = True
+        request.meta["playwright_context"] = f"claimscan-{generation}"
+        request.meta["playwright_context_kwargs"] = {
+            "viewport": VIEWPORT,
+            "service_workers": "block",
+        }
+        request.meta[_CONTEXT_META] = generation
         request.meta[_KEEPER_META] = keeper
         request.meta["playwright_page_event_handlers"] = {"response": keeper.on_response}
         request.meta["playwright_page_methods"] = [
-            PageMethod(capture_page, self.settle_ms, self.layout)
+            PageMethod(capture_page, self.settle_ms, self.layout, keeper)
         ]
         return None
 
     def process_response(self, request: Request, response: Response) -> Response:
-        captured = _take_back(request)
+        captured = self._done(request)
         if captured is not None and "playwright" in response.flags:
             response.meta[RENDER_META] = captured
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        _take_back(request)  # a retry must not carry the browser's objects
+        self._done(request)  # a retry must not carry the browser's objects
         return None
+
+    def _done(self, request: Request) -> dict[str, Any] | None:
+        generation = request.meta.pop(_CONTEXT_META, None)
+        keeper = request.meta.get(_KEEPER_META)
+        captured = _take_back(request)
+        if generation is not None:
+            self.open[generation] -= 1
+            if generation < self.generation and self.open[generation] == 0:
+                del self.open[generation]
+                if keeper is not None and keeper.context is not None:
+                    self.close_context(keeper.context)
+        return captured
+
+
+def close_context(context: Any) -> None:
+    """Close a retired browser context, soon (the reactor runs asyncio's loop)."""
+    import asyncio
+
+    async def close() -> None:
+        try:
+            await context.close()
+        except Exception as exc:  # already closed with the browser: nothing to free
+            log.debug("closing a retired browser context: %s", exc)
+
+    task = asyncio.ensure_future(close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+_closing: set[Any] = set()  # contexts being closed (a task must be referenced to run)
 
 
 def _take_back(request: Request) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ A finding is one sentence: every rule that makes a claim of it is in `rules`, th
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -32,6 +33,11 @@ class Detector:
         folders = tuple(str(Path(d).resolve()) for d in extra_rules)
         self.pack: RulePack = pack_for(folders, builtin)
         self.nlp = build_pipeline([Path(f) for f in folders], builtin)
+        # The pipeline's objects live as long as the process: move them (and everything
+        # loaded before) out of the collector's way, so its full collections, which a
+        # pipeline's churn of small objects triggers often, do not walk them each time
+        # (about 8% of detection time, measured with benchmarks/scan.py's corpus).
+        gc.freeze()
 
     def page(self, blocks: Sequence[str]) -> PageResult:
         return next(self.pages([blocks]))
