@@ -97,7 +97,7 @@ def test_claims_carry_the_highlight_and_their_context(data: ReportData) -> None:
 
 def test_the_scope_counts_what_was_reviewed(data: ReportData) -> None:
     assert (data.scope.clinics, data.scope.clinics_unreachable, data.scope.pages) == (3, 1, 4)
-    assert data.scope.rule_pack_version == "claimscan-core 1.3"
+    assert data.scope.rule_pack_version == "claimscan-core 1.4"
     [haven] = [c for c in data.clinics if c.id == "jointhaven"]
     assert [n.url for n in haven.not_fetched] == ["https://jointhaven.test/prices"]
 

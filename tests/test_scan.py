@@ -111,7 +111,7 @@ def test_changed_rules_rescan_the_archive_and_replace_findings(db: Path, tmp_pat
     second = run_scan(store, [tmp_path / "extra"])
     assert second.pages == first.pages > 0
     assert len(claims(db)) == second.claims == first.claims  # replaced, not added
-    assert [s.rule_pack_version for s in store.scans()] == ["claimscan-core 1.3"] * 2
+    assert [s.rule_pack_version for s in store.scans()] == ["claimscan-core 1.4"] * 2
 
 
 def test_two_workers_find_what_one_finds(db: Path, tmp_path: Path) -> None:

@@ -45,6 +45,12 @@ class LowercaseLookupLemmatizer:
         return lemma
 
 
+@cache
+def lemmas() -> frozenset[str]:
+    """Every lemma the table gives some word."""
+    return frozenset(str(value) for value in lemma_table().values())
+
+
 @Language.factory("claimscan_lemmatizer")
 def make_lemmatizer(nlp: Language, name: str) -> LowercaseLookupLemmatizer:
     return LowercaseLookupLemmatizer(nlp.vocab)

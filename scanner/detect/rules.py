@@ -170,6 +170,7 @@ def _valid_token_patterns(patterns: list[Any]) -> list[Any]:
     for number, pattern in enumerate(patterns, 1):
         if isinstance(pattern, list):
             _regexes_compile(number, pattern)
+            _lemmas_are_lemmas(number, pattern)
             try:
                 matcher.add(f"pattern {number}", [pattern])
             except (ValueError, KeyError) as exc:
@@ -177,6 +178,26 @@ def _valid_token_patterns(patterns: list[Any]) -> list[Any]:
                 raise ValueError(f"pattern {number} is not a spaCy Matcher pattern: "
                                  + " ".join(m.strip() for m in message)) from None  # fmt: skip
     return patterns
+
+
+def _lemmas_are_lemmas(number: int, pattern: list[dict[str, Any]]) -> None:
+    """A LEMMA value no word is read as never matches ("healing" is read as "heal"): name
+    the value and the lemma it should be."""
+    from scanner.detect.lemmatizer import lemma_table, lemmas
+
+    table, known = lemma_table(), lemmas()
+    for position, element in enumerate(pattern, 1):
+        value = element.get("LEMMA")
+        values = value.get("IN", []) if isinstance(value, dict) else [value]
+        for word in values:
+            if not isinstance(word, str) or word in known:
+                continue
+            lemma = table.get(word.lower(), word.lower())
+            if lemma != word:
+                raise ValueError(
+                    f"pattern {number}, token {position}, LEMMA {word!r} is not a lemma (a "
+                    f"text reads it as {lemma!r}): write {lemma!r}, or match it with LOWER"
+                )
 
 
 def _regexes_compile(number: int, pattern: list[dict[str, Any]]) -> None:
