@@ -66,8 +66,21 @@ class Capture:
         return "; ".join(self.notes)
 
 
-def locate_script() -> str:
-    return (resources.files("scanner.capture") / "locate.js").read_text(encoding="utf-8")
+def script(name: str) -> str:
+    """One of the scripts run in the page (locate.js, layout.js)."""
+    return (resources.files("scanner.capture") / name).read_text(encoding="utf-8")
+
+
+def unsettled(settle_ms: int) -> str:
+    return f"its network had not settled in {settle_ms / 1000:g} s"
+
+
+def screenshot_clip(height: int) -> tuple[dict[str, int] | None, str | None]:
+    """The clip of a page `height` pixels tall (None: the full page), and why it is cut."""
+    if height <= MAX_HEIGHT:
+        return None, None
+    clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": MAX_HEIGHT}
+    return clip, f"cut at {MAX_HEIGHT} of its {height} pixels"
 
 
 class Browser:
@@ -78,7 +91,7 @@ class Browser:
         self.settle_ms = int(settle * 1000)
         self.user_agent = user_agent
         self.executable = find_chromium()
-        self.locate = locate_script()
+        self.locate = script("locate.js")
         self.pages = 0
         self._playwright: Any = None
         self._browser: Any = None
@@ -128,13 +141,12 @@ class Browser:
             try:
                 page.wait_for_load_state("networkidle", timeout=self.settle_ms)
             except TimeoutError:
-                notes.append(f"its network had not settled in {self.settle_ms / 1000:g} s")
+                notes.append(unsettled(self.settle_ms))
             boxes = [_box(b) for b in page.evaluate(self.locate, sentences)]
             height = int(page.evaluate("() => document.documentElement.scrollHeight") or 0)
-            clip = None
-            if height > MAX_HEIGHT:
-                notes.append(f"cut at {MAX_HEIGHT} of its {height} pixels")
-                clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": MAX_HEIGHT}
+            clip, cut = screenshot_clip(height)
+            if cut:
+                notes.append(cut)
             if clip is None:
                 png = page.screenshot(full_page=True, type="png")
             else:  # a clip beyond the viewport is captured too

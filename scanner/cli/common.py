@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -116,6 +117,29 @@ def sqlite_file(db: str | None) -> Path | None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return Path(url.database)
     return None
+
+
+@contextmanager
+def progress_callback(
+    label: str, log: logging.Logger, message: str
+) -> Iterator[Callable[[int, int], None]]:
+    """A `(done, total)` callback for long work: a progress bar on a terminal, else a log
+    line (`message` % (done, total))."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: log.info(message, done, total)
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(label, total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
 
 
 def setup_logging(live: bool, verbose: int) -> None:

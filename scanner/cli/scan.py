@@ -10,13 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import make_url
 
 from scanner.cli.check import no_builtin_option, rules_option
-from scanner.cli.common import check_clinics, db_option, err_console, open_store, setup_logging
+from scanner.cli.common import (
+    check_clinics,
+    db_option,
+    err_console,
+    open_store,
+    progress_callback,
+    setup_logging,
+)
 from scanner.cli.inspect import format_option
 from scanner.detect.scan import ScanSummary, run_scan
 from scanner.errors import EXIT_OK
@@ -72,20 +78,8 @@ def scan(db: str | None, rules_dirs: tuple[Path, ...], no_builtin_rules: bool, w
 def _scan_with_progress(
     store: Store, rules_dirs: tuple[Path, ...], builtin: bool, workers: int
 ) -> ScanSummary:
-    if not sys.stderr.isatty():
-
-        def log_batch(done: int, total: int) -> None:
-            log.info("scanned %d of %d pages", done, total)
-
-        return run_scan(store, rules_dirs, builtin, workers, log_batch)
-    columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as progress:
-        task = progress.add_task("scan", total=None)
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        return run_scan(store, rules_dirs, builtin, workers, advance)
+    with progress_callback("scanning", log, "scanned %d of %d pages") as on_batch:
+        return run_scan(store, rules_dirs, builtin, workers, on_batch)
 
 
 def print_summary(store: Store, summary: ScanSummary) -> None:

@@ -7,26 +7,20 @@ import sys
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scanner.capture.browser import Browser
-from scanner.capture.screenshots import (
-    PageToShoot,
-    ShotSummary,
-    pages_to_shoot,
-    take_screenshots,
-)
+from scanner.capture.screenshots import ShotSummary, pages_to_shoot, take_screenshots
 from scanner.cli.common import (
     check_clinics,
     db_option,
     default_evidence_dir,
     err_console,
     open_store,
+    progress_callback,
     setup_logging,
 )
 from scanner.errors import EXIT_OK, InputError
 from scanner.output import inert
-from scanner.store import Store
 
 log = logging.getLogger("scanner.screenshots")
 
@@ -82,29 +76,13 @@ def screenshots(
                           "(scan first, or use --again)", highlight=False)  # fmt: skip
         return EXIT_OK
     folder = evidence_dir or default_evidence_dir(db)
-    with Browser(timeout=timeout, settle=settle) as browser:
-        summary = _with_progress(store, pages, folder, browser)
+    with (
+        Browser(timeout=timeout, settle=settle) as browser,
+        progress_callback("screenshots", log, "screenshots: %d of %d pages") as on_page,
+    ):
+        summary = take_screenshots(store, pages, folder, browser, on_page)
     _print(summary)
     return EXIT_OK
-
-
-def _with_progress(
-    store: Store, pages: list[PageToShoot], folder: Path, browser: Browser
-) -> ShotSummary:
-    if not sys.stderr.isatty():
-
-        def log_page(done: int, total: int) -> None:
-            log.info("screenshots: %d of %d pages", done, total)
-
-        return take_screenshots(store, pages, folder, browser, log_page)
-    columns = (TextColumn("screenshots"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as progress:
-        task = progress.add_task("screenshots", total=len(pages))
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done)
-
-        return take_screenshots(store, pages, folder, browser, advance)
 
 
 def _print(summary: ShotSummary) -> None:

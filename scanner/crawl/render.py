@@ -25,14 +25,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from importlib import resources
 from typing import Any, Self
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from scanner.capture.browser import FLAGS, MAX_HEIGHT, VIEWPORT, find_chromium
+from scanner.capture.browser import (
+    FLAGS,
+    VIEWPORT,
+    find_chromium,
+    png_size,
+    screenshot_clip,
+    script,
+    unsettled,
+)
 from scanner.models import CrawlOptions, RenderedPage
 
 log = logging.getLogger(__name__)
@@ -61,10 +68,6 @@ def render_settings(options: CrawlOptions) -> dict[str, Any]:
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": options.timeout * 1000,
         "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
     }
-
-
-def layout_script() -> str:
-    return (resources.files("scanner.capture") / "layout.js").read_text(encoding="utf-8")
 
 
 class DocumentKeeper:
@@ -101,15 +104,16 @@ async def capture_page(page: Any, settle_ms: int, layout: str, keeper: Any) -> d
     try:
         await page.wait_for_load_state("networkidle", timeout=settle_ms)
     except TimeoutError:
-        notes.append(f"its network had not settled in {settle_ms / 1000:g} s")
+        notes.append(unsettled(settle_ms))
     blocks = await page.evaluate(layout)
     height = int(await page.evaluate("() => document.documentElement.scrollHeight") or 0)
-    if height > MAX_HEIGHT:
-        notes.append(f"screenshot cut at {MAX_HEIGHT} of its {height} pixels")
-        clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": MAX_HEIGHT}
-        png = await page.screenshot(clip=clip, type="png")
-    else:
+    clip, cut = screenshot_clip(height)
+    if cut:
+        notes.append(f"screenshot {cut}")
+    if clip is None:
         png = await page.screenshot(full_page=True, type="png")
+    else:
+        png = await page.screenshot(clip=clip, type="png")
     return {"screenshot": png, "layout": blocks, "notes": notes}
 
 
@@ -125,7 +129,7 @@ class RenderMiddleware:
         closer: Callable[[Any], None] | None = None,
     ) -> None:
         self.close_context = closer or close_context
-        self.layout = layout_script()
+        self.layout = script("layout.js")
         self.settle_ms = int(SETTLE_SECONDS * 1000)
         self.context_pages = context_pages
         self.pages = 0  # pages sent to the browser
@@ -215,8 +219,6 @@ def _take_back(request: Request) -> dict[str, Any] | None:
 
 
 def rendered_page(response: Response, captured: dict[str, Any]) -> RenderedPage:
-    from scanner.capture.browser import png_size
-
     png = captured.get("screenshot") or b""
     width, height = png_size(png) if png else (0, 0)
     notes = list(captured.get("notes", []))

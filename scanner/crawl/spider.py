@@ -215,17 +215,8 @@ class ClinicSpider(Spider):
                 yield self.page_request(frontier, page, chain)
 
     def on_error(self, failure: Failure) -> Iterator[FetchFailure]:
-        request = failure.request  # type: ignore[attr-defined]
-        kind, message = classify_failure(failure)
-        if kind is None:  # not a fetch problem, e.g. the page budget was spent
-            return
-        yield FetchFailure(
-            clinic_id=request.meta["clinic_id"],
-            url=request.url,
-            kind=kind,
-            message=message,
-            occurred_at=datetime.now(UTC),
-        )
+        if (found := fetch_failure(failure)) is not None:
+            yield found
 
     def failure(
         self,
@@ -303,18 +294,26 @@ class ClinicSpider(Spider):
     def on_sitemap_error(self, failure: Failure) -> Iterator[FetchFailure]:
         """A missing or broken sitemap is normal (the start pages' errors are what count);
         one too large to read is a hazard worth recording."""
-        kind, message = classify_failure(failure)
-        log.debug("sitemap not fetched: %s", message)
-        if kind == "too_large":
-            request = failure.request  # type: ignore[attr-defined]
-            yield FetchFailure(
-                clinic_id=request.meta["clinic_id"],
-                url=request.url,
-                kind=kind,
-                message=message,
-                status=None,
-                occurred_at=datetime.now(UTC),
-            )
+        found = fetch_failure(failure)
+        log.debug("sitemap not fetched: %s", failure.getErrorMessage())
+        if found is not None and found.kind == "too_large":
+            yield found
+
+
+def fetch_failure(failure: Failure) -> FetchFailure | None:
+    """The fetch error a failed request leaves; None for what is not one (e.g. the page
+    budget was spent)."""
+    request = failure.request  # type: ignore[attr-defined]
+    kind, message = classify_failure(failure)
+    if kind is None:
+        return None
+    return FetchFailure(
+        clinic_id=request.meta["clinic_id"],
+        url=request.url,
+        kind=kind,
+        message=message,
+        occurred_at=datetime.now(UTC),
+    )
 
 
 # A page with less visible text than this that loads scripts is probably written by them.

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -26,6 +25,7 @@ from scanner.detect.rules import RulePack
 from scanner.history.reconcile import reconcile
 from scanner.store import FindingToSave, PageToScan, ScanFailed, Store
 from scanner.store.lock import store_lock
+from scanner.store.scans import ScannedPage
 
 log = logging.getLogger(__name__)
 BATCH_PAGES = 100
@@ -145,9 +145,7 @@ class Counts:
     failed: int = 0
 
     @classmethod
-    def of(
-        cls, rows: list[tuple[PageToScan, list[FindingToSave] | ScanFailed]], reused: int = 0
-    ) -> Counts:
+    def of(cls, rows: list[ScannedPage], reused: int = 0) -> Counts:
         """What a batch of scanned pages found."""
         found = [f for _, fs in rows if isinstance(fs, list) for f in fs]
         claims = sum(f.kind == "claim" for f in found)
@@ -240,15 +238,14 @@ def detect_pages(detector: Detector, pages: list[PageToScan]) -> list[PageResult
     texts, names = _detector_input(pages)
     try:
         return list(detector.pages(texts, names=names))
-    except Exception:
+    except Exception as exc:
         if len(pages) == 1:
-            return [_failed(pages[0])]
+            return [_failed(pages[0], exc)]
     return [detect_pages(detector, [page])[0] for page in pages]
 
 
-def _failed(page: PageToScan) -> ScanFailed:
+def _failed(page: PageToScan, error: Exception) -> ScanFailed:
     log.exception("detection failed on snapshot %d; recorded as its scan error", page.snapshot_id)
-    error = sys.exc_info()[1]
     return ScanFailed(f"{type(error).__name__}: {error}"[:1000])
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, Self
 
 from scrapy import Request, signals
@@ -105,11 +105,12 @@ class WorkerSpider(RedisMixin, ClinicSpider):
     # -- errbacks: their output bypasses spider middlewares, so it is counted here -----------
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
-        outputs = list(super().on_error(failure))
-        self.acks.expect(failure.request, outputs)  # type: ignore[attr-defined]
-        yield from outputs
+        return self._counted(failure, super().on_error(failure))
 
     def on_sitemap_error(self, failure: Failure) -> Iterator[Any]:
-        outputs = list(super().on_sitemap_error(failure))
-        self.acks.expect(failure.request, outputs)  # type: ignore[attr-defined]
-        yield from outputs
+        return self._counted(failure, super().on_sitemap_error(failure))
+
+    def _counted(self, failure: Failure, outputs: Iterable[Any]) -> Iterator[Any]:
+        taken = list(outputs)
+        self.acks.expect(failure.request, taken)  # type: ignore[attr-defined]
+        yield from taken
