@@ -95,8 +95,7 @@ def test_changing_any_rule_file_changes_the_pack_fingerprint(tmp_path: Path) -> 
         ),
         (
             ("  - makes you taller", "  - - {LEMMA: {IN: [grow, registered]}}"),
-            "pattern 1, token 1, LEMMA 'registered' is not a lemma (a text reads it as "
-            "'register')",
+            "pattern 1, token 1, LEMMA 'registered' is not a lemma (a text reads it as 'register')",
         ),
         (
             ("subject: any", "subject: &s any\nseverity_copy: *s"),
