@@ -37,7 +37,7 @@ format: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/crawl.py
-	$(BIN)/python benchmarks/scan.py
+	$(BIN)/python benchmarks/scan.py $(if $(wildcard ../shared/eval-dev/pages),--pages ../shared/eval-dev/pages)
 	$(BIN)/python benchmarks/distributed.py
 	$(BIN)/python benchmarks/render.py
 

@@ -202,10 +202,10 @@ def test_a_page_detection_fails_on_is_recorded_and_the_scan_goes_on(
 
     real = detector_module.page_result
 
-    def breaks_on_one_page(docs, pack, names=()):  # type: ignore[no-untyped-def]
+    def breaks_on_one_page(docs, pack, names=(), texts=None):  # type: ignore[no-untyped-def]
         if any(doc.text.startswith("Stem Cells for Osteoporosis") for _, doc in docs):
             raise ValueError("a fault planted for this test")
-        return real(docs, pack, names)
+        return real(docs, pack, names, texts)
 
     store = Store.open(str(db))
     total = len(store.snapshots_to_scan(store_pack_sha()))

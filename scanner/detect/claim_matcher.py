@@ -1,29 +1,40 @@
 """The claim matcher: every claim rule's patterns, token patterns through the prefilter
 (prefilter.py: each runs only on docs that hold what it needs) and phrases in one
 PhraseMatcher (on NORM: lowercase, with both apostrophes of "don't" alike). Matches go to
-doc.spans["claim_matches"], labelled with the rule id, all of them (the context component
-picks one per rule and sentence).
+`doc._.claim_matches`, all of them, as ClaimMatch tuples (the context component picks one
+per rule and sentence, and makes Span objects only of those it decides on).
 
 Token patterns bridge gaps with filler elements ({"OP": "{0,5}"}). A filler can swallow a
 word that changes the meaning ("therapy has *not* been proven"), so each match records the
-tokens its fillers took (`doc._.match_free[(start, end, rule_id)]`): context triggers there
-still count.
+tokens its fillers took (`taken`): context triggers there still count.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
+from spacy.util import minibatch
 
 from scanner.detect.packs import PACK_CONFIG, pack_for
-from scanner.detect.prefilter import PrefilteredPatterns, sentence_starts
+from scanner.detect.prefilter import Match, PrefilteredPatterns
 from scanner.detect.rules import RulePack
+from scanner.detect.sentences import sentence_starts
+from scanner.detect.state import state
 
-MATCHES = "claim_matches"
+if not Doc.has_extension("claim_matches"):
+    Doc.set_extension("claim_matches", default=None)
 
-if not Doc.has_extension("match_free"):
-    Doc.set_extension("match_free", default=None)
+
+class ClaimMatch(NamedTuple):
+    start: int
+    end: int
+    rule_id: str
+    taken: tuple[int, ...]  # the tokens the pattern's gap fillers took
 
 
 class ClaimMatcher:
@@ -39,33 +50,29 @@ class ClaimMatcher:
                 self.phrases.add(rule.id, phrases)
 
     def __call__(self, doc: Doc) -> Doc:
-        spans: dict[tuple[int, int, str], Span] = {}
-        doc._.match_free = {}
-        for rule_id, start, end, taken in self.patterns(doc):
-            key = (start, end, rule_id)
-            if key not in spans:
-                spans[key] = Span(doc, start, end, label=rule_id)
-                doc._.match_free[key] = taken
+        return self.record(doc, self.patterns(doc))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+        for batch in minibatch(docs, batch_size):
+            for doc, found in zip(batch, self.patterns.matches(batch), strict=True):
+                yield self.record(doc, found)
+
+    def record(self, doc: Doc, found: list[Match]) -> Doc:
+        """Write a doc's pattern matches and its phrase matches into the doc, in order."""
+        matches: dict[tuple[int, int, str], tuple[int, ...]] = {}
+        for rule_id, start, end, taken in found:
+            matches.setdefault((start, end, rule_id), taken)
         for match_id, start, end in self.phrases(doc):
-            rule_id = doc.vocab.strings[match_id]
-            spans.setdefault((start, end, rule_id), Span(doc, start, end, label=rule_id))
-        ends = sentence_ends(doc)
-        doc.spans[MATCHES] = [
-            span
-            for (start, end, _), span in sorted(spans.items())
-            if end <= ends[start]  # a match may not cross a sentence end
-        ]
+            matches.setdefault((start, end, doc.vocab.strings[match_id]), ())
+        if matches:
+            starts = sentence_starts(doc)
+            # A match may not cross a sentence end.
+            state(doc).matches = [
+                ClaimMatch(start, end, rule_id, taken)
+                for (start, end, rule_id), taken in sorted(matches.items())
+                if bisect_right(starts, start) == bisect_right(starts, end - 1)
+            ]
         return doc
-
-
-def sentence_ends(doc: Doc) -> list[int]:
-    """For each token, where its sentence ends."""
-    bounds = [*sentence_starts(doc)[1:], len(doc)]
-    ends, at = [], 0
-    for end in bounds:
-        ends.extend([end] * (end - at))
-        at = end
-    return ends
 
 
 @Language.factory("claim_matcher", default_config=PACK_CONFIG)

@@ -14,24 +14,26 @@ sets its extension attributes:
 - a hedge in scope: `strength` is "hedged" and `severity` one step lower (still a claim).
 
 Disclosure phrases go to doc.spans["disclosures"]; the decisions, one per rule and
-sentence, to doc._.claim_decisions (page.py makes them one finding per sentence).
+sentence, to the doc's state (page.py makes them one finding per sentence).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
-from spacy.attrs import ENT_TYPE
+from spacy.attrs import ENT_TYPE, IS_PUNCT, IS_SPACE
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
-from scanner.detect.claim_matcher import MATCHES
+from scanner.detect.claim_matcher import ClaimMatch
 from scanner.detect.packs import PACK_CONFIG, pack_for
-from scanner.detect.prefilter import sentence_starts
 from scanner.detect.rules import EDITORIAL_ONLY, ClaimRule, RulePack
+from scanner.detect.sentences import sentence_starts
+from scanner.detect.state import column, state
 
 DISCLOSURES = "disclosures"
 SUBJECT_LABELS = frozenset({"THERAPY", "THERAPY_REF", "CLINIC"})
@@ -55,9 +57,6 @@ NEUTRAL_AFTER_HOW = frozenset((
 ))  # fmt: skip
 SUPPRESSING = ("negation", "attribution", "research", "regulatory", "description", "deficit")
 LOWER_SEVERITY = {"high": "medium", "medium": "low", "low": "low"}
-
-if not Doc.has_extension("claim_decisions"):
-    Doc.set_extension("claim_decisions", default=None)
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,6 @@ class Trigger:
     max_scope: int
     start: int
     end: int
-    text: str
     only_before: frozenset[str] = frozenset()  # lemmas the claim must start with (if any)
 
 
@@ -115,30 +113,36 @@ class ClaimContext:
             doc.spans[DISCLOSURES] = filter_spans(
                 [Span(doc, start, end, label="DISCLOSURE") for _, start, end in found]
             )
-        matches = doc.spans[MATCHES]
-        if not len(matches):
-            doc._.claim_decisions = []
+        known = state(doc)
+        matches: list[ClaimMatch] = known.matches
+        if not matches:
             return doc
         sentences = Sentences(doc, self.find_triggers(doc))
-        free = doc._.match_free or {}
-        chosen: dict[tuple[int, str], Decision] = {}
+        # One decision per rule and sentence: of its matches there, the earliest (then the
+        # longest) that is a claim, else the earliest (then longest) of all.
+        groups: dict[tuple[int, str], list[ClaimMatch]] = {}
         for match in matches:
-            sentence = sentences.of(match.start)
-            taken = free.get((match.start, match.end, match.label_), ())
-            decided = self.decide(match, sentence, taken)
-            key = (sentence.start, match.label_)
-            kept = chosen.get(key)
-            if kept is None or _better(decided, kept):
-                chosen[key] = decided
-        doc._.claim_decisions = sorted(chosen.values(), key=lambda d: (d.span.start, d.rule_id))
+            groups.setdefault((sentences.of(match.start).start, match.rule_id), []).append(match)
+        decisions = []
+        for (start, rule_id), group in groups.items():
+            sentence = sentences.of(start)
+            first: Decision | None = None
+            for match in sorted(group, key=lambda m: (m.start, m.start - m.end)):
+                span = Span(doc, match.start, match.end, label=rule_id)
+                decided = self.decide(span, rule_id, sentence, match.taken)
+                first = first or decided
+                if not decided.negated:
+                    break
+            assert first is not None
+            decisions.append(decided if not decided.negated else first)
+        known.decisions = sorted(decisions, key=lambda d: (d.span.start, d.rule_id))
         return doc
 
     def find_triggers(self, doc: Doc) -> list[Trigger]:
         found = []
         for key, start, end in self.matcher(doc):
             category, direction, scope, only_before = self.kinds[doc.vocab.strings[key]]
-            text = doc[start:end].text
-            found.append(Trigger(category, direction, scope, start, end, text, only_before))
+            found.append(Trigger(category, direction, scope, start, end, only_before))
         pseudo = [t for t in found if t.category == "pseudo"]
         return [
             t for t in found
@@ -146,8 +150,10 @@ class ClaimContext:
             or not any(p.start <= t.start and t.end <= p.end for p in pseudo)
         ]  # fmt: skip
 
-    def decide(self, span: Span, sentence: Sentence, taken: tuple[int, ...]) -> Decision:
-        rule = self.rules[span.label_]
+    def decide(
+        self, span: Span, rule_id: str, sentence: Sentence, taken: tuple[int, ...]
+    ) -> Decision:
+        rule = self.rules[rule_id]
         free = set(taken)
         in_scope = [
             t for t in sentence.triggers
@@ -174,7 +180,9 @@ class ClaimContext:
             strength="hedged" if hedged else "assertive",
             negated=reason is not None or bool(soft),
             reason=reason or (soft[0] if soft else None),
-            cues=tuple(f"{t.category}:{t.text}" for t in in_scope if t.category != "terminate"),
+            cues=tuple(
+                f"{t.category}:{sentence.text(t)}" for t in in_scope if t.category != "terminate"
+            ),
             subject=subject,
             soft=soft if reason is None else (),
             marketing_only=rule.pages == "marketing",
@@ -184,14 +192,35 @@ class ClaimContext:
 class Sentence:
     """What the context rules need to know of one sentence, worked out once."""
 
-    def __init__(self, doc: Doc, start: int, end: int, labels: set[str], triggers: list[Trigger]):
+    def __init__(
+        self,
+        doc: Doc,
+        start: int,
+        end: int,
+        labels: set[str],
+        triggers: list[Trigger],
+        is_word: list[bool],
+    ) -> None:
+        self.doc = doc
         self.start, self.end = start, end
         self.labels = labels
         self.triggers = [t for t in triggers if start <= t.start and t.end <= end]
         self.stops = [t.start for t in self.triggers if t.category == "terminate"]
-        self.words = [t for t in doc[start:end] if not t.is_punct and not t.is_space]
-        self.question = _question(doc[start:end], self.words)
+        # Its words (not punctuation or space), as token indices: Token objects are made
+        # only for the few that a rule looks at.
+        self.word_ids = [i for i in range(start, end) if is_word[i]]
+        self.question = _question(doc, end, self.word_ids)
         self.ends_sentence = end > start and doc[end - 1].text in (".", "!", "…")
+
+    @cached_property
+    def words(self) -> list[Token]:
+        return [self.doc[i] for i in self.word_ids]
+
+    def text(self, trigger: Trigger) -> str:
+        """A trigger's words as written."""
+        if trigger.end - trigger.start == 1:
+            return self.doc[trigger.start].text
+        return self.doc[trigger.start : trigger.end].text
 
     def subject(self, span: Span, category: str = "") -> str:
         """Who the claim is about: a therapy named in the sentence ("therapy"); the clinic
@@ -203,7 +232,7 @@ class Sentence:
             return "therapy"
         if self.labels & SUBJECT_LABELS:
             return "reference"
-        if not self.words:
+        if not self.word_ids:
             return "none"
         first = self.words[0]
         if first.lower_ in ANAPHORS:
@@ -219,7 +248,7 @@ class Sentence:
             return "background"  # "Symptoms typically ease by noon.", "Cartilage cushions."
         if span.start <= first.i + 1 or first.ent_type_.startswith("OUTCOME"):
             return "headline"
-        if len(self.words) <= FRAGMENT_WORDS and self.question == "" and not self.ends_sentence:
+        if len(self.word_ids) <= FRAGMENT_WORDS and self.question == "" and not self.ends_sentence:
             return "headline"
         if any(t.lower_ in READER for t in self.words if t.i < span.start):
             return "reader"
@@ -233,7 +262,10 @@ class Sentences:
         self.doc = doc
         self.triggers = triggers
         self.starts = sentence_starts(doc)
-        self.ents = doc.to_array(ENT_TYPE)
+        known = state(doc)
+        self.ents = column(doc, ENT_TYPE, known)
+        words = (column(doc, IS_PUNCT, known) == 0) & (column(doc, IS_SPACE, known) == 0)
+        self.is_word = words.tolist()
         self.cache: dict[int, Sentence] = {}
 
     def of(self, token: int) -> Sentence:
@@ -244,18 +276,10 @@ class Sentences:
             end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.doc)
             strings = self.doc.vocab.strings
             labels = {strings[h] for h in set(self.ents[start:end].tolist()) if h}
-            sentence = self.cache[start] = Sentence(self.doc, start, end, labels, self.triggers)
+            sentence = self.cache[start] = Sentence(
+                self.doc, start, end, labels, self.triggers, self.is_word
+            )
         return sentence
-
-
-def _better(candidate: Decision, kept: Decision) -> bool:
-    """Of two matches of one rule in one sentence keep a claim over a non-claim, then the
-    earlier, then the longer."""
-    return (candidate.negated, candidate.span.start, -len(candidate.span)) < (
-        kept.negated,
-        kept.span.start,
-        -len(kept.span),
-    )
 
 
 def _audience(token: Token) -> bool:
@@ -301,30 +325,32 @@ def _reaches(trigger: Trigger, span: Span, stops: list[int]) -> bool:
     return gap[1] - gap[0] <= trigger.max_scope and not any(gap[0] <= s < gap[1] for s in stops)
 
 
-def _question(sent: Span, words: list[Token]) -> str:
+def _question(doc: Doc, end: int, words: list[int]) -> str:
     """ "neutral" for a question that asserts nothing ("Is stem cell therapy right for you?",
     "How effective is PRP?"); "presupposing" for one that takes a benefit as given ("How
     stem cells help treat MS", "Did you know that exosomes
-    reverse hair loss?"); "" for a statement."""
+    reverse hair loss?"); "" for a statement. (`words`: the sentence's words, as token
+    indices; the sentence ends before token `end`.)"""
     if not words:
         return ""
-    first = words[0].lower_
-    if sent[-1].text != "?" and not _unmarked_question(words):
+    first = doc[words[0]].lower_
+    if doc[end - 1].text != "?" and not _unmarked_question(doc, words):
         return ""
-    second = words[1].lower_ if len(words) > 1 else ""
+    second = doc[words[1]].lower_ if len(words) > 1 else ""
     if first in ("how", "why"):
         return "neutral" if second in NEUTRAL_AFTER_HOW else "presupposing"
-    if first in ("do", "did") and second == "you" and len(words) > 2 and words[2].lower_ == "know":
+    third = doc[words[2]].lower_ if len(words) > 2 else ""
+    if first in ("do", "did") and second == "you" and third == "know":
         return "presupposing"  # "Did you know that exosomes reverse hair loss?"
     return "neutral"
 
 
-def _unmarked_question(words: list[Token]) -> bool:
+def _unmarked_question(doc: Doc, words: list[int]) -> bool:
     """A heading that asks without a question mark: "Can Stem Cells Cure Autism", "How
     Effective Is PRP" (but not a bullet such as "Can ease knee pain")."""
-    if len(words) < 2 or (words[-1].i + 1 < len(words[-1].doc) and words[-1].nbor().text == "."):
+    if len(words) < 2 or (words[-1] + 1 < len(doc) and doc[words[-1] + 1].text == "."):
         return False
-    first, second = words[0].lower_, words[1]
+    first, second = doc[words[0]].lower_, doc[words[1]]
     if first in ("how", "why"):
         return True
     return first in YES_NO_STARTS and (

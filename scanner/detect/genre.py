@@ -4,7 +4,7 @@
 The same sentence means different things in the two: "the treatment improved pain in 80%
 of patients" sells on a clinic page and reports on a journal's. Each doc counts the genre
 signals of the pack (`rules/genre/*.yaml`: calls to action, prices, "our clinic" against
-bylines, citations, "warning letter", "et al") into `doc._.genre_signals`; the detector adds
+bylines, citations, "warning letter", "et al") into the doc's state; the detector adds
 up a page's docs and judges the page with `judge`. Marketing is the prior: claimscan
 crawls clinic sites, and a page with no signals either way (a single ad line) is read as
 the clinic's.
@@ -12,24 +12,23 @@ the clinic's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
+from spacy.util import minibatch
 
 from scanner.detect.packs import PACK_CONFIG, pack_for
-from scanner.detect.prefilter import PrefilteredPatterns
+from scanner.detect.prefilter import Match, PrefilteredPatterns
 from scanner.detect.rules import RulePack
+from scanner.detect.state import state
 
 MARKETING, EDITORIAL = "marketing", "editorial"
 # A page is editorial when its editorial signals outweigh its marketing ones by this much.
 EDITORIAL_MARGIN = 2.0
 EDITORIAL_MINIMUM = 3.0
-
-if not Doc.has_extension("genre_signals"):
-    Doc.set_extension("genre_signals", default=None)
 
 
 @dataclass(frozen=True)
@@ -37,20 +36,17 @@ class GenreScore:
     marketing: float = 0.0
     editorial: float = 0.0
 
-    def __add__(self, other: GenreScore) -> GenreScore:
-        return GenreScore(self.marketing + other.marketing, self.editorial + other.editorial)
-
 
 def judge(scores: Iterable[GenreScore | None]) -> str:
-    total = GenreScore()
+    """A page's genre from its docs' scores (None: a doc with no signal)."""
+    marketing = editorial = 0.0
     for score in scores:
         if score is not None:
-            total = total + score
-    editorial = (
-        total.editorial >= EDITORIAL_MINIMUM
-        and total.editorial >= EDITORIAL_MARGIN * total.marketing
-    )
-    return EDITORIAL if editorial else MARKETING
+            marketing += score.marketing
+            editorial += score.editorial
+    if editorial >= EDITORIAL_MINIMUM and editorial >= EDITORIAL_MARGIN * marketing:
+        return EDITORIAL
+    return MARKETING
 
 
 class PageGenre:
@@ -67,17 +63,28 @@ class PageGenre:
                 self.patterns.add(key, pattern)
 
     def __call__(self, doc: Doc) -> Doc:
-        marketing = editorial = 0.0
+        return self.count(doc, self.patterns(doc))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+        for batch in minibatch(docs, batch_size):
+            for doc, patterns in zip(batch, self.patterns.matches(batch), strict=True):
+                yield self.count(doc, patterns)
+
+    def count(self, doc: Doc, patterns: list[Match]) -> Doc:
+        """Add up the weights of a doc's signals (its pattern matches and its phrases)."""
         strings = doc.vocab.strings
         found = [(strings[k], s, e) for k, s, e in self.phrases(doc)]
-        found += [(k, s, e) for k, s, e, _ in self.patterns(doc)]
+        found += [(k, s, e) for k, s, e, _ in patterns]
+        if not found:
+            return doc  # no signal: the doc's score stays None
+        marketing = editorial = 0.0
         for key in _longest_first(found):
             genre, weight = self.weights[key]
             if genre == MARKETING:
                 marketing += weight
             else:
                 editorial += weight
-        doc._.genre_signals = GenreScore(marketing, editorial)
+        state(doc).genre = GenreScore(marketing, editorial)
         return doc
 
 

@@ -17,6 +17,8 @@ from spacy.lookups import Table, load_lookups
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
+from scanner.detect.state import column, state
+
 
 @cache
 def lemma_table() -> Table:
@@ -33,8 +35,12 @@ class LowercaseLookupLemmatizer:
         if len(doc) == 0:
             return doc
         known, lemma = self.lemma_of.get, self._lemma
-        lemmas = [known(form) or lemma(form) for form in doc.to_array(LOWER).tolist()]
-        doc.from_array([LEMMA], np.array(lemmas, dtype=np.uint64).reshape(-1, 1))  # type: ignore[arg-type]
+        doc_state = state(doc)
+        forms = column(doc, LOWER, doc_state).tolist()
+        lemmas = [known(form) or lemma(form) for form in forms]
+        array = np.array(lemmas, dtype=np.uint64)
+        doc.from_array([LEMMA], array.reshape(-1, 1))  # type: ignore[arg-type]
+        doc_state.lemma = array
         return doc
 
     def _lemma(self, form: int) -> int:

@@ -4,6 +4,7 @@ LEMMA, as their lexicon says; where terms overlap, the longest wins."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -11,12 +12,14 @@ from spacy.attrs import ENT_IOB, ENT_TYPE
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
+from spacy.util import minibatch
 
 from scanner.detect.packs import PACK_CONFIG, pack_for
-from scanner.detect.prefilter import PrefilteredPatterns
+from scanner.detect.prefilter import Match, PrefilteredPatterns
 from scanner.detect.rules import RulePack
+from scanner.detect.state import state
 
-INSIDE, OUTSIDE, BEGIN = 1, 2, 3  # spaCy's ENT_IOB codes
+MISSING, INSIDE, BEGIN = 0, 1, 3  # spaCy's ENT_IOB codes
 
 
 def spellings(term: str) -> list[str]:
@@ -67,20 +70,36 @@ class LexiconRuler:
                 self.labels.add(label)
 
     def __call__(self, doc: Doc) -> Doc:
+        return self.tag(doc, self.names(doc))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+        for batch in minibatch(docs, batch_size):
+            for doc, names in zip(batch, self.names.matches(batch), strict=True):
+                yield self.tag(doc, names)
+
+    def tag(self, doc: Doc, names: list[Match]) -> Doc:
+        """Tag a doc's lexicon terms, and the names (clinic names) found in it."""
         found = [match for matcher in self.matchers.values() for match in matcher(doc)]
-        found += [(doc.vocab.strings[label], s, e) for label, s, e, _ in self.names(doc)]
+        found += [(doc.vocab.strings[label], s, e) for label, s, e, _ in names]
+        if not found:  # most short blocks ("Home", "Contact us") hold no term
+            state(doc).ent_type = np.zeros(len(doc), dtype=np.uint64)
+            return doc
         # Longest first, then earliest (as spacy.util.filter_spans), written straight into
         # the entity columns: Span objects and the doc.ents setter cost more than matching.
+        # Tokens outside every term keep their entity tag unset (spaCy reads that as "O").
         found.sort(key=lambda m: (m[1] - m[2], m[1]))
-        taken = [False] * len(doc)
-        iob, types = [OUTSIDE] * len(doc), [0] * len(doc)
+        iob, types = [MISSING] * len(doc), [0] * len(doc)
+        labels = set()
         for label, start, end in found:
-            if not any(taken[start:end]):
-                taken[start:end] = [True] * (end - start)
+            if not any(iob[start:end]):  # no longer term took one of its tokens
                 iob[start:end] = [BEGIN] + [INSIDE] * (end - start - 1)
                 types[start:end] = [label] * (end - start)
-        columns = np.array([iob, types], dtype=np.uint64).T
-        doc.from_array([ENT_IOB, ENT_TYPE], columns)  # type: ignore[arg-type]
+                labels.add(label)
+        columns = np.array((iob, types), dtype=np.uint64)
+        doc.from_array([ENT_IOB, ENT_TYPE], columns.T)  # type: ignore[arg-type]
+        known = state(doc)
+        known.labels = frozenset(labels)
+        known.ent_type = columns[1]
         return doc
 
 

@@ -19,13 +19,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from spacy.attrs import ENT_TYPE
 from spacy.tokens import Doc, Span
 
 from scanner.detect.context import DISCLOSURES, PAGE_GATED_SUBJECTS, Decision
 from scanner.detect.findings import Disclosure, Finding, PageResult
 from scanner.detect.genre import MARKETING, judge
 from scanner.detect.rules import SEVERITY_RANK, RulePack
+from scanner.detect.sentences import sentence_of
+from scanner.detect.state import state
 
 NEARBY_BLOCKS = 3  # disclosures this many blocks away count as "nearby"
 # Which category leads when one sentence carries several (the most specific first).
@@ -38,40 +39,63 @@ CLOSING_QUOTES = frozenset({'"', "”", "»", "“"})
 
 
 def page_result(
-    docs: Sequence[tuple[int, Doc]], pack: RulePack, names: Sequence[str] = ()
+    docs: Sequence[tuple[int, Doc]],
+    pack: RulePack,
+    names: Sequence[str] = (),
+    texts: Sequence[str] | None = None,
 ) -> PageResult:
-    genre = judge(doc._.genre_signals for _, doc in docs)
+    """One page's result from its docs ((block, doc) pairs). `texts`, the docs' texts in
+    the same order, saves joining each doc's tokens back into its text (doc.text)."""
+    states = [state(doc) for _, doc in docs]
+    genre = judge(s.genre for s in states)
     result = PageResult(genre=genre)
     therapy = docs[0][1].vocab.strings["THERAPY"] if docs else 0
-    names_therapy = any(therapy in doc.to_array(ENT_TYPE) for _, doc in docs)
-    for block, doc in docs:
-        for span in doc.spans.get(DISCLOSURES, ()):
-            result.disclosures.append(
-                Disclosure(block, span.start_char, span.end_char, span.text, span.sent.text)
-            )
-    for block, doc in docs:
-        if not doc._.claim_decisions:
+    names_therapy = any(therapy in s.labels for s in states)
+    for number, (block, doc) in enumerate(docs):
+        if spans := doc.spans.get(DISCLOSURES, ()):
+            text = texts[number] if texts is not None else doc.text
+            for span in spans:
+                sentence = sentence_of(doc, span.start)
+                result.disclosures.append(
+                    Disclosure(
+                        block,
+                        span.start_char,
+                        span.end_char,
+                        text[span.start_char : span.end_char],
+                        text[sentence.start_char : sentence.end_char],
+                    )
+                )
+    for number, (block, doc) in enumerate(docs):
+        decisions = states[number].decisions
+        if not decisions:
             continue
+        # Texts are cut from the block's text: a Span's .text joins its tokens one by one.
+        text = texts[number] if texts is not None else doc.text
         nearby = tuple(
             dict.fromkeys(
                 d.sentence for d in result.disclosures if abs(d.block - block) <= NEARBY_BLOCKS
             )
         )
         decided = [
-            _finding(decision, block, genre == MARKETING, names_therapy, nearby)
-            for decision in doc._.claim_decisions or ()
+            _finding(decision, block, text, genre == MARKETING, names_therapy, nearby)
+            for decision in decisions
         ]
-        if names and (spans := name_spans(doc.text, names)):
+        if names and (spans := name_spans(text, names)):
             decided = [_unless_a_name(f, spans) for f in decided]
         result.findings.extend(one_per_sentence(decided))
     return result
 
 
 def _finding(
-    decision: Decision, block: int, marketing: bool, names_therapy: bool, nearby: tuple[str, ...]
+    decision: Decision,
+    block: int,
+    text: str,
+    marketing: bool,
+    names_therapy: bool,
+    nearby: tuple[str, ...],
 ) -> Finding:
     span = decision.span
-    sentence = span.sent  # found by walking the doc's tokens: once
+    sentence = sentence_of(span.doc, span.start)
     negated, reason = decision.negated, decision.reason
     if decision.soft and marketing and reason in decision.soft:
         negated, reason = False, None
@@ -89,8 +113,8 @@ def _finding(
         block=block,
         start=span.start_char,
         end=span.end_char,
-        text=span.text,
-        sentence=sentence.text,
+        text=text[span.start_char : span.end_char],
+        sentence=text[sentence.start_char : sentence.end_char],
         sentence_start=sentence.start_char,
         cues=decision.cues,
         subject=decision.subject,

@@ -1,40 +1,45 @@
 """Token patterns that run only where they can match: a regex engine's required-literal
-prefilter, for spaCy's Matcher.
+prefilter, for spaCy's Matcher, worked out for a whole batch of docs at once.
 
 spaCy evaluates `IN` lists (and SHAPE, REGEX) in Python, for every token a pattern looks
 at, and a Matcher's cost grows with its patterns. So each pattern gets a Matcher of its own
 and the values its required elements need (an ENT_TYPE, a LEMMA from a list, a SHAPE, a
-number). A pattern runs on a doc only if the doc holds every one of them somewhere (sets
-of the values in the doc's attribute columns), and then only on the sentences that hold
-them all (with `sentences=True`: a match never crosses a sentence end). Results are the
-same as running every pattern everywhere.
+number): its requirements. Each requirement is one bit. For a batch of docs, numpy gives
+every token the bits of the requirements it meets and every sentence (with
+`sentences=True`; else every doc) the union of its tokens' bits. A pattern runs only on
+the runs of consecutive sentences that hold all its bits, from the first token that can
+start a match to the last that can end one. Results are the same as running every pattern
+everywhere (tests/test_prefilter.py); the per-doc Python work is gone, which was most of
+the matcher's time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from spacy.attrs import ENT_TYPE, LEMMA, LIKE_NUM, LOWER, ORTH, SENT_START, SHAPE
+from spacy.attrs import ENT_TYPE, IS_TITLE, LEMMA, LIKE_NUM, LOWER, ORTH, SHAPE
 from spacy.matcher import Matcher
 from spacy.strings import StringStore
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-import scanner.detect.sentences  # noqa: F401  (the sentence_starts extension)
+from scanner.detect.sentences import sentence_starts
+from scanner.detect.state import LEXICAL_INDEX, column, lexical, state
 
-ATTRS = [ENT_TYPE, LOWER, LEMMA, ORTH, LIKE_NUM, SHAPE]
-COLUMNS = {"ENT_TYPE": 0, "LOWER": 1, "LEMMA": 2, "ORTH": 3, "TEXT": 3, "LIKE_NUM": 4, "SHAPE": 5}
+ATTRS = [ENT_TYPE, LOWER, LEMMA, ORTH, LIKE_NUM, SHAPE, IS_TITLE]
+COLUMNS = {
+    "ENT_TYPE": 0, "LOWER": 1, "LEMMA": 2, "ORTH": 3, "TEXT": 3, "LIKE_NUM": 4, "SHAPE": 5,
+    "IS_TITLE": 6,
+}  # fmt: skip
+FLAGS = frozenset({"LIKE_NUM", "IS_TITLE"})  # true or false: a requirement only when true
+WORD = 64  # requirement bits per uint64 word
 
-
-def sentence_starts(doc: Doc) -> list[int]:
-    """Where each sentence of a doc starts (0 first, even when the doc is unsplit)."""
-    if (known := doc._.sentence_starts) is not None:  # set by sentences.py
-        return known
-    starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
-    return starts if starts and starts[0] == 0 else [0, *starts]
+# (pattern key, start, end, tokens the pattern's gap fillers took)
+Match = tuple[str, int, int, tuple[int, ...]]
 
 
 def is_filler(element: dict[str, Any]) -> bool:
@@ -45,7 +50,7 @@ def is_filler(element: dict[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class Requirement:
-    """Some token of the doc must have one of `values` in attribute column `column`."""
+    """Some token must have one of `values` in attribute column `column`."""
 
     column: int
     values: frozenset[int]
@@ -56,14 +61,23 @@ def requirements(pattern: list[dict[str, Any]], strings: StringStore) -> list[Re
     return [need for element in pattern for need in element_needs(element, strings)]
 
 
+def is_required(element: dict[str, Any]) -> bool:
+    """Must some token match the element ("", "+", "{1,5}", "{2}"; not "?", "*", "{0,3}")?"""
+    op = str(element.get("OP", ""))
+    if op in ("", "+"):
+        return True
+    least = re.match(r"\{(\d+)", op)
+    return least is not None and int(least.group(1)) >= 1
+
+
 def element_needs(element: dict[str, Any], strings: StringStore) -> list[Requirement]:
     """What the token matching one element must have (nothing, for an optional element)."""
     needs: list[Requirement] = []
-    if str(element.get("OP", "")) in ("", "+"):
+    if is_required(element):
         for attr, value in element.items():
             if attr not in COLUMNS:
                 continue
-            if attr == "LIKE_NUM":
+            if attr in FLAGS:
                 if value is True:
                     needs.append(Requirement(COLUMNS[attr], frozenset({1})))
                 continue
@@ -93,10 +107,8 @@ class PrefilteredPatterns:
         self.vocab = vocab
         self.sentences = sentences
         self.patterns: list[Pattern] = []
-        self.index: dict[int, dict[int, list[int]]] = {}  # column -> value -> patterns
-        self.read: list[int] = []  # the columns some pattern needs, and their attributes
-        self.attrs: list[int | str] = []
-        self.always: list[int] = []  # patterns with nothing to index them by
+        self.bits = RequirementBits()
+        self._needs: Needs | None = None
 
     def add(self, key: str, pattern: list[dict[str, Any]]) -> None:
         matcher = Matcher(self.vocab, validate=True)
@@ -105,102 +117,215 @@ class PrefilteredPatterns:
         needs = requirements(pattern, self.vocab.strings)
         first = element_needs(pattern[0], self.vocab.strings)
         last = element_needs(pattern[-1], self.vocab.strings)
+        for need in needs:
+            self.bits.add(need)
+        self._needs = None  # the bits may have grown a word
         self.patterns.append(
             Pattern(
                 key, matcher, fillers, needs, first[0] if first else None, last[0] if last else None
             )
         )
-        # Index the pattern by the values of its most selective need: a doc's values then
-        # name the few patterns worth checking, instead of checking every pattern.
-        if needs:
-            anchor = min(needs, key=lambda n: len(n.values))
-            index = self.index.setdefault(anchor.column, {})
-            for value in anchor.values:
-                index.setdefault(value, []).append(len(self.patterns) - 1)
-        else:
-            self.always.append(len(self.patterns) - 1)
-        self.read = sorted({*self.read, *(n.column for n in needs)})
-        self.attrs = [ATTRS[c] for c in self.read]
 
-    def __call__(self, doc: Doc) -> Iterator[tuple[str, int, int, tuple[int, ...]]]:
-        """(key, start, end, tokens the pattern's gap fillers took) for every match."""
-        if not self.patterns or not len(doc):
-            return
-        array = doc.to_array(self.attrs).reshape(len(doc), -1)
-        columns = {c: array[:, i] for i, c in enumerate(self.read)}
-        present = {c: set(values.tolist()) for c, values in columns.items()}
-        candidates = set(self.always)
-        for column, index in self.index.items():
-            for value in present[column].intersection(index):
-                candidates.update(index[value])
-        sentences: Sentences | None = None
-        for number in sorted(candidates):
-            pattern = self.patterns[number]
-            if any(present[n.column].isdisjoint(n.values) for n in pattern.needs):
-                continue  # something the pattern needs is nowhere in the doc
-            if sentences is None:
-                sentences = Sentences(doc, columns, self.sentences)
-            for run in sentences.holding(pattern.needs):
-                start, end = sentences.narrow(run, pattern.first, pattern.last)
-                if start >= end:
-                    continue
-                part = doc[start:end] if (start, end) != (0, len(doc)) else doc
-                for _key, s, e, alignment in pattern.matcher(part, with_alignments=True):  # type: ignore[misc]
-                    fillers = pattern.fillers
-                    taken = tuple(start + s + i for i, a in enumerate(alignment) if a in fillers)
-                    yield pattern.key, start + s, start + e, taken
+    def __call__(self, doc: Doc) -> list[Match]:
+        """Every match in one doc."""
+        return self.matches([doc])[0]
+
+    def matches(self, docs: Sequence[Doc]) -> list[list[Match]]:
+        """Every match of every pattern, for each doc of a batch."""
+        found: list[list[Match]] = [[] for _ in docs]
+        if not self.patterns:
+            return found
+        if self._needs is None:
+            self._needs = Needs(self.patterns, self.bits)
+        batch = Batch(docs, self.bits, self.sentences)
+        for number, d, start, end in batch.ranges(self._needs):
+            pattern, doc = self.patterns[number], docs[d]
+            part = doc[start:end] if (start, end) != (0, len(doc)) else doc
+            for _key, s, e, alignment in pattern.matcher(part, with_alignments=True):  # type: ignore[misc]
+                fillers = pattern.fillers
+                taken = tuple(start + s + i for i, a in enumerate(alignment) if a in fillers)
+                found[d].append((pattern.key, start + s, start + e, taken))
+        return found
 
 
-class Sentences:
-    """A doc's sentences, to find the runs of them that hold what a pattern needs."""
+class RequirementBits:
+    """Each requirement a bit; for each attribute column, the bits each value sets. Bits
+    are kept as uint64 words: word w of every token is one contiguous array."""
 
-    def __init__(self, doc: Doc, columns: dict[int, np.ndarray], split: bool = True) -> None:
-        self.length = len(doc)
-        starts = sentence_starts(doc) if split else [0]
-        self.bounds = list(zip(starts, [*starts[1:], self.length], strict=True))
-        self.columns = columns
-        self.values: dict[int, list[int]] = {}  # column -> its values, as Python ints
-        self.holds: dict[Requirement, list[bool]] = {}
+    def __init__(self) -> None:
+        self.number: dict[Requirement, int] = {}
+        self.columns: list[int] = []  # the columns a requirement reads
+        self._tables: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
 
-    def holding(self, needs: list[Requirement]) -> list[tuple[int, int]]:
-        """(start, end) token ranges of consecutive sentences that each hold every need."""
-        if len(self.bounds) == 1:
-            return [(0, self.length)]
-        ok = [True] * len(self.bounds)
+    @property
+    def words(self) -> int:
+        return max(1, (len(self.number) + WORD - 1) // WORD)
+
+    def add(self, need: Requirement) -> None:
+        if need not in self.number:
+            self.number[need] = len(self.number)
+            self.columns = sorted({*self.columns, need.column})
+            self._tables = None
+
+    def mask(self, needs: Sequence[Requirement]) -> Mask:
+        """The bits of some requirements, as (word, bits) for each word they set."""
+        words: dict[int, int] = {}
         for need in needs:
-            holds = self.holds.get(need)
-            if holds is None:
-                column = self.column(need.column)
-                holds = self.holds[need] = [
-                    not need.values.isdisjoint(column[start:end]) for start, end in self.bounds
-                ]
-            ok = [a and b for a, b in zip(ok, holds, strict=True)]
-        runs: list[tuple[int, int]] = []
-        for (start, end), good in zip(self.bounds, ok, strict=True):
-            if not good:
-                continue
-            if runs and runs[-1][1] == start:
-                runs[-1] = (runs[-1][0], end)
+            bit = self.number[need]
+            words[bit // WORD] = words.get(bit // WORD, 0) | 1 << (bit % WORD)
+        return tuple((word, np.uint64(value)) for word, value in sorted(words.items()))
+
+    def tables(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """For each column: its sorted values, and the bits each one sets (one row a word)."""
+        if self._tables is None:
+            by_value: dict[int, dict[int, list[int]]] = {}
+            for need, bit in self.number.items():
+                for value in need.values:
+                    by_value.setdefault(need.column, {}).setdefault(value, []).append(bit)
+            self._tables = {}
+            for column, values in by_value.items():
+                keys = sorted(values)
+                masks = np.zeros((self.words, len(keys)), dtype=np.uint64)
+                for k, key in enumerate(keys):
+                    for bit in values[key]:
+                        masks[bit // WORD, k] |= np.uint64(1 << (bit % WORD))
+                self._tables[column] = (np.array(keys, dtype=np.uint64), masks)
+        return self._tables
+
+    def of_tokens(self, columns: np.ndarray) -> np.ndarray:
+        """Each token's bits, one row a word (`columns`: the tokens' values, one column for
+        each of self.columns)."""
+        bits = np.zeros((self.words, len(columns)), dtype=np.uint64)
+        tables = self.tables()
+        for i, number in enumerate(self.columns):
+            keys, masks = tables[number]
+            values = columns[:, i]
+            at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+            hit = np.flatnonzero(keys[at] == values)
+            bits[:, hit] |= masks[:, at[hit]]
+        return bits
+
+
+# The bits of some requirements: (word, bits) for each word with one of them.
+Mask = tuple[tuple[int, np.uint64], ...]
+
+
+class Needs:
+    """The patterns' requirements as arrays: what each needs in a sentence (one row a
+    pattern, one column a word of bits), and the one bit its first and its last token
+    must have (as an index into `bits`, or -1)."""
+
+    def __init__(self, patterns: Sequence[Pattern], bits: RequirementBits) -> None:
+        self.all = np.zeros((len(patterns), bits.words), dtype=np.uint64)
+        for row, pattern in enumerate(patterns):
+            for word, value in bits.mask(pattern.needs):
+                self.all[row, word] = value
+        self.bits: list[tuple[int, np.uint64]] = []  # (word, bit) of the first/last needs
+        self.first = np.array([self._bit(p.first, bits) for p in patterns], dtype=np.int64)
+        self.last = np.array([self._bit(p.last, bits) for p in patterns], dtype=np.int64)
+
+    def _bit(self, need: Requirement | None, bits: RequirementBits) -> int:
+        if need is None:
+            return -1
+        ((word, value),) = bits.mask([need])
+        if (word, value) not in self.bits:
+            self.bits.append((word, value))
+        return self.bits.index((word, value))
+
+
+class Batch:
+    """The sentences of a batch of docs laid end to end (with `sentences=False`, each doc
+    one sentence), with the bits of each token and of each sentence."""
+
+    def __init__(self, docs: Sequence[Doc], bits: RequirementBits, sentences: bool) -> None:
+        sizes = [len(doc) for doc in docs]
+        lengths = np.array(sizes, dtype=np.int64)
+        self.offset = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        self.length = int(lengths.sum())
+        present = [(doc, state(doc)) for doc, size in zip(docs, sizes, strict=True) if size]
+        columns = np.zeros((self.length, len(bits.columns)), dtype=np.uint64)
+        words = np.concatenate([lexical(doc, known) for doc, known in present]) if present else None
+        for i, number in enumerate(bits.columns):
+            attr = ATTRS[number]
+            if words is not None and attr in LEXICAL_INDEX:
+                columns[:, i] = words[:, LEXICAL_INDEX[attr]]
+            elif present:
+                columns[:, i] = np.concatenate([column(doc, attr, known) for doc, known in present])
+        firsts = self.offset[lengths > 0]
+        if sentences:
+            local: list[int] = []
+            for (doc, known), offset in zip(present, firsts.tolist(), strict=True):
+                local.extend([offset + s for s in known.sentence_starts or sentence_starts(doc)])
+            starts = np.array(local, dtype=np.int64)
+        else:
+            starts = firsts
+        self.starts = np.append(starts, self.length)  # and where the last one ends
+        # The doc of each sentence: the last doc that starts at or before it (empty docs
+        # start where the next one does, so the last of equals is the right one).
+        self.doc_of = np.searchsorted(self.offset, starts, side="right") - 1
+        self.token_bits = bits.of_tokens(columns)
+        self.sentence_bits = (
+            np.bitwise_or.reduceat(self.token_bits, starts, axis=1)
+            if len(starts)
+            else np.zeros((bits.words, 0), dtype=np.uint64)
+        )
+
+    def ranges(self, needs: Needs) -> Iterator[tuple[int, int, int, int]]:
+        """(pattern, doc, start, end) token ranges where each pattern can match: runs of
+        consecutive sentences of one doc that hold all it needs, narrowed to where a match
+        can start (a token with its first bit) and end (its last bit). All patterns at
+        once, pattern by pattern."""
+        sentence_bits = self.sentence_bits
+        if not sentence_bits.shape[1]:
+            return
+        holds = np.ones((len(needs.all), sentence_bits.shape[1]), dtype=bool)
+        for word in range(needs.all.shape[1]):
+            need = needs.all[:, word : word + 1]
+            holds &= (sentence_bits[word] & need) == need
+        pattern, sentence = np.nonzero(holds)  # by pattern, then by sentence
+        if not len(pattern):
+            return
+        # Runs: a good sentence starts one unless the one before it is good for the same
+        # pattern and of the same doc.
+        docs = self.doc_of[sentence]
+        new = np.ones(len(sentence), dtype=bool)
+        new[1:] = (np.diff(sentence) != 1) | (np.diff(docs) != 0) | (np.diff(pattern) != 0)
+        firsts = np.flatnonzero(new)
+        lasts = np.append(firsts[1:], len(sentence)) - 1
+        run_pattern = pattern[firsts]
+        run_start = self.starts[sentence[firsts]]
+        run_end = self.starts[sentence[lasts] + 1]
+        run_doc = docs[firsts]
+        run_start = self._narrow(run_start, run_end, needs.first[run_pattern], needs, True)
+        run_end = self._narrow(run_start, run_end, needs.last[run_pattern], needs, False)
+        base = self.offset[run_doc]
+        for p, d, start, end in zip(
+            run_pattern.tolist(),
+            run_doc.tolist(),
+            (run_start - base).tolist(),
+            (run_end - base).tolist(),
+            strict=True,
+        ):
+            if start < end:
+                yield p, d, start, end
+
+    def _narrow(
+        self, start: np.ndarray, end: np.ndarray, bit: np.ndarray, needs: Needs, forward: bool
+    ) -> np.ndarray:
+        """Each run's first token with its bit (`bit`: an index into needs.bits, -1 for
+        none) (forward; else the run's end), or the token after its last one with it
+        (backward; else the run's start)."""
+        narrowed = start.copy() if forward else end.copy()
+        for number in np.unique(bit[bit >= 0]).tolist():
+            runs = np.flatnonzero(bit == number)
+            word, value = needs.bits[number]
+            able = np.flatnonzero(self.token_bits[word] & value)
+            if forward:
+                at = np.searchsorted(able, start[runs])
+                found = np.append(able, self.length)[at]
+                narrowed[runs] = np.minimum(found, end[runs])
             else:
-                runs.append((start, end))
-        return runs
-
-    def column(self, number: int) -> list[int]:
-        values = self.values.get(number)
-        if values is None:
-            values = self.values[number] = self.columns[number].tolist()
-        return values
-
-    def narrow(
-        self, run: tuple[int, int], first: Requirement | None, last: Requirement | None
-    ) -> tuple[int, int]:
-        """The part of a run from its first token that can start a match to its last token
-        that can end one (empty when there is none)."""
-        start, end = run
-        if first is not None:
-            values, column = first.values, self.column(first.column)
-            start = next((i for i in range(start, end) if column[i] in values), end)
-        if last is not None and start < end:
-            values, column = last.values, self.column(last.column)
-            end = next((i + 1 for i in range(end - 1, start - 1, -1) if column[i] in values), start)
-        return start, end
+                at = np.searchsorted(able, end[runs]) - 1
+                found = np.where(at >= 0, np.append(able, -1)[at] + 1, start[runs])
+                narrowed[runs] = np.maximum(found, start[runs])
+        return narrowed
