@@ -20,8 +20,8 @@ sentence, to the doc's state (page.py makes them one finding per sentence).
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from spacy.attrs import ENT_TYPE, IS_PUNCT, IS_SPACE
 from spacy.language import Language
@@ -59,10 +59,11 @@ SUPPRESSING = ("negation", "attribution", "research", "regulatory", "description
 LOWER_SEVERITY = {"high": "medium", "medium": "low", "low": "low"}
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """What one rule's match means in its sentence. (Kept apart from the span: spaCy keys a
-    span's extension attributes by its offsets, and two rules may match the same words.)"""
+    span's extension attributes by its offsets, and two rules may match the same words.)
+    Decisions and triggers are named tuples: a doc makes many, and a frozen dataclass
+    costs three times as much to build."""
 
     span: Span
     rule_id: str
@@ -77,8 +78,7 @@ class Decision:
     marketing_only: bool  # the rule counts on marketing pages only (`pages: marketing`)
 
 
-@dataclass(frozen=True)
-class Trigger:
+class Trigger(NamedTuple):
     category: str
     direction: str
     max_scope: int
