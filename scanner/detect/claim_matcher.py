@@ -18,7 +18,6 @@ from typing import NamedTuple
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
-from spacy.util import minibatch
 
 from scanner.detect.packs import PACK_CONFIG, pack_for
 from scanner.detect.prefilter import Match, PrefilteredPatterns
@@ -53,9 +52,8 @@ class ClaimMatcher:
         return self.record(doc, self.patterns(doc))
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
-        for batch in minibatch(docs, batch_size):
-            for doc, found in zip(batch, self.patterns.matches(batch), strict=True):
-                yield self.record(doc, found)
+        for doc, found in self.patterns.pipe(docs, batch_size):
+            yield self.record(doc, found)
 
     def record(self, doc: Doc, found: list[Match]) -> Doc:
         """Write a doc's pattern matches and its phrase matches into the doc, in order."""

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
-from spacy.util import minibatch
 
 from scanner.detect.packs import PACK_CONFIG, pack_for
 from scanner.detect.prefilter import Match, PrefilteredPatterns
@@ -66,9 +65,8 @@ class PageGenre:
         return self.count(doc, self.patterns(doc))
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
-        for batch in minibatch(docs, batch_size):
-            for doc, patterns in zip(batch, self.patterns.matches(batch), strict=True):
-                yield self.count(doc, patterns)
+        for doc, found in self.patterns.pipe(docs, batch_size):
+            yield self.count(doc, found)
 
     def count(self, doc: Doc, patterns: list[Match]) -> Doc:
         """Add up the weights of a doc's signals (its pattern matches and its phrases)."""

@@ -12,7 +12,6 @@ from spacy.attrs import ENT_IOB, ENT_TYPE
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
-from spacy.util import minibatch
 
 from scanner.detect.packs import PACK_CONFIG, pack_for
 from scanner.detect.prefilter import Match, PrefilteredPatterns
@@ -73,9 +72,8 @@ class LexiconRuler:
         return self.tag(doc, self.names(doc))
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
-        for batch in minibatch(docs, batch_size):
-            for doc, names in zip(batch, self.names.matches(batch), strict=True):
-                yield self.tag(doc, names)
+        for doc, names in self.names.pipe(docs, batch_size):
+            yield self.tag(doc, names)
 
     def tag(self, doc: Doc, names: list[Match]) -> Doc:
         """Tag a doc's lexicon terms, and the names (clinic names) found in it."""

@@ -16,7 +16,7 @@ the matcher's time.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from spacy.attrs import ENT_TYPE, IS_TITLE, LEMMA, LIKE_NUM, LOWER, ORTH, SHAPE
 from spacy.matcher import Matcher
 from spacy.strings import StringStore
 from spacy.tokens import Doc
+from spacy.util import minibatch
 from spacy.vocab import Vocab
 
 from scanner.detect.sentences import sentence_starts
@@ -129,6 +130,12 @@ class PrefilteredPatterns:
     def __call__(self, doc: Doc) -> list[Match]:
         """Every match in one doc."""
         return self.matches([doc])[0]
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int) -> Iterator[tuple[Doc, list[Match]]]:
+        """Each doc with its matches, worked out `batch_size` docs at a time (for a spaCy
+        component's own `pipe`)."""
+        for batch in minibatch(docs, batch_size):
+            yield from zip(batch, self.matches(batch), strict=True)
 
     def matches(self, docs: Sequence[Doc]) -> list[list[Match]]:
         """Every match of every pattern, for each doc of a batch."""
