@@ -118,17 +118,6 @@ def _archive(store: Store, evidence: WarcEvidence, page: PageToShoot, capture: C
         record_type="metadata",
     )
     store.add_screenshot(
-        snapshot_id=snapshot.id,
-        url=snapshot.url,
-        captured_at=capture.captured_at,
-        taken="after",
-        sha256=sha256,
-        width=capture.width,
-        height=capture.height,
-        boxes=boxes,
-        note=capture.note,
-        warc_file=ref.file,
-        warc_record_id=ref.record_id,
-        warc_offset=ref.offset,
-        warc_length=ref.length,
-    )
+        snapshot.id, snapshot.url, capture.captured_at, "after", sha256,
+        (capture.width, capture.height), boxes, capture.note, warc=ref,
+    )  # fmt: skip

@@ -45,11 +45,9 @@ def archive_rendering(
                             "application/json", page.fetched_at, ref.record_id,
                             record_type="metadata")  # fmt: skip
     store.add_screenshot(
-        snapshot_id=snapshot_id, url=page.url, captured_at=page.fetched_at, taken="at",
-        sha256=sha256, width=rendered.width, height=rendered.height,
+        snapshot_id, page.url, page.fetched_at, "at", sha256, (rendered.width, rendered.height),
         boxes=[{"text": b.get("text", ""), "box": b.get("box")} for b in rendered.layout],
-        note=rendered.note, warc_file=ref.file, warc_record_id=ref.record_id,
-        warc_offset=ref.offset, warc_length=ref.length,
+        note=rendered.note, warc=ref,
     )  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 """The claim matcher: every claim rule's patterns, token patterns through the prefilter
 (prefilter.py: each runs only on docs that hold what it needs) and phrases in one
 PhraseMatcher (on NORM: lowercase, with both apostrophes of "don't" alike). Matches go to
-`doc._.claim_matches`, all of them, as ClaimMatch tuples (the context component picks one
+the doc's state (state.py), all of them, as ClaimMatch tuples (the context component picks one
 per rule and sentence, and makes Span objects only of those it decides on).
 
 Token patterns bridge gaps with filler elements ({"OP": "{0,5}"}). A filler can swallow a
@@ -24,9 +24,6 @@ from scanner.detect.prefilter import Match, PrefilteredPatterns
 from scanner.detect.rules import RulePack
 from scanner.detect.sentences import sentence_starts
 from scanner.detect.state import state
-
-if not Doc.has_extension("claim_matches"):
-    Doc.set_extension("claim_matches", default=None)
 
 
 class ClaimMatch(NamedTuple):

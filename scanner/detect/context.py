@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from functools import cached_property
+from itertools import chain
 from typing import NamedTuple
 
 from spacy.attrs import ENT_TYPE, IS_PUNCT, IS_SPACE
@@ -126,15 +127,12 @@ class ClaimContext:
         decisions = []
         for (start, rule_id), group in groups.items():
             sentence = sentences.of(start)
-            first: Decision | None = None
-            for match in sorted(group, key=lambda m: (m.start, m.start - m.end)):
-                span = Span(doc, match.start, match.end, label=rule_id)
-                decided = self.decide(span, rule_id, sentence, match.taken)
-                first = first or decided
-                if not decided.negated:
-                    break
-            assert first is not None
-            decisions.append(decided if not decided.negated else first)
+            decided = (
+                self.decide(Span(doc, m.start, m.end, label=rule_id), rule_id, sentence, m.taken)
+                for m in sorted(group, key=lambda m: (m.start, m.start - m.end))
+            )  # decided one at a time, up to the first claim
+            first = next(decided)
+            decisions.append(next((d for d in chain([first], decided) if not d.negated), first))
         known.decisions = sorted(decisions, key=lambda d: (d.span.start, d.rule_id))
         return doc
 

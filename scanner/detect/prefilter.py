@@ -174,28 +174,26 @@ class RequirementBits:
             self.columns = sorted({*self.columns, need.column})
             self._tables = None
 
-    def mask(self, needs: Sequence[Requirement]) -> Mask:
-        """The bits of some requirements, as (word, bits) for each word they set."""
-        words: dict[int, int] = {}
-        for need in needs:
-            bit = self.number[need]
-            words[bit // WORD] = words.get(bit // WORD, 0) | 1 << (bit % WORD)
-        return tuple((word, np.uint64(value)) for word, value in sorted(words.items()))
+    def bit(self, need: Requirement) -> tuple[int, np.uint64]:
+        """The word a requirement's bit is in, and that bit."""
+        number = self.number[need]
+        return number // WORD, np.uint64(1 << (number % WORD))
 
     def tables(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """For each column: its sorted values, and the bits each one sets (one row a word)."""
         if self._tables is None:
-            by_value: dict[int, dict[int, list[int]]] = {}
-            for need, bit in self.number.items():
+            by_value: dict[int, dict[int, list[Requirement]]] = {}
+            for need in self.number:
                 for value in need.values:
-                    by_value.setdefault(need.column, {}).setdefault(value, []).append(bit)
+                    by_value.setdefault(need.column, {}).setdefault(value, []).append(need)
             self._tables = {}
             for column, values in by_value.items():
                 keys = sorted(values)
                 masks = np.zeros((self.words, len(keys)), dtype=np.uint64)
                 for k, key in enumerate(keys):
-                    for bit in values[key]:
-                        masks[bit // WORD, k] |= np.uint64(1 << (bit % WORD))
+                    for need in values[key]:
+                        word, bit = self.bit(need)
+                        masks[word, k] |= bit
                 self._tables[column] = (np.array(keys, dtype=np.uint64), masks)
         return self._tables
 
@@ -213,10 +211,6 @@ class RequirementBits:
         return bits
 
 
-# The bits of some requirements: (word, bits) for each word with one of them.
-Mask = tuple[tuple[int, np.uint64], ...]
-
-
 class Needs:
     """The patterns' requirements as arrays: what each needs in a sentence (one row a
     pattern, one column a word of bits), and the one bit its first and its last token
@@ -225,19 +219,19 @@ class Needs:
     def __init__(self, patterns: Sequence[Pattern], bits: RequirementBits) -> None:
         self.all = np.zeros((len(patterns), bits.words), dtype=np.uint64)
         for row, pattern in enumerate(patterns):
-            for word, value in bits.mask(pattern.needs):
-                self.all[row, word] = value
+            for need in pattern.needs:
+                word, bit = bits.bit(need)
+                self.all[row, word] |= bit
         self.bits: list[tuple[int, np.uint64]] = []  # (word, bit) of the first/last needs
-        self.first = np.array([self._bit(p.first, bits) for p in patterns], dtype=np.int64)
-        self.last = np.array([self._bit(p.last, bits) for p in patterns], dtype=np.int64)
+        self.first = np.array([self._index(p.first, bits) for p in patterns], dtype=np.int64)
+        self.last = np.array([self._index(p.last, bits) for p in patterns], dtype=np.int64)
 
-    def _bit(self, need: Requirement | None, bits: RequirementBits) -> int:
+    def _index(self, need: Requirement | None, bits: RequirementBits) -> int:
         if need is None:
             return -1
-        ((word, value),) = bits.mask([need])
-        if (word, value) not in self.bits:
-            self.bits.append((word, value))
-        return self.bits.index((word, value))
+        if (found := bits.bit(need)) not in self.bits:
+            self.bits.append(found)
+        return self.bits.index(found)
 
 
 class Batch:

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scanner.store.pages import WarcRef
 from scanner.store.schema import ScreenshotRow
 
 
@@ -58,9 +59,27 @@ class ScreenshotQueries:
     def session(self) -> Session:  # provided by Store
         raise NotImplementedError
 
-    def add_screenshot(self, **fields: Any) -> int:
+    def add_screenshot(
+        self,
+        snapshot_id: int,
+        url: str,
+        captured_at: datetime,
+        taken: str,
+        sha256: str,
+        size: tuple[int, int],
+        boxes: list[dict[str, Any]],
+        note: str,
+        warc: WarcRef,
+    ) -> int:
+        """Record a screenshot archived in the WARC at `warc` (`taken`: "at" or "after" the
+        snapshot's capture; `size`: width and height in pixels)."""
+        row = ScreenshotRow(
+            snapshot_id=snapshot_id, url=url, captured_at=captured_at, taken=taken,
+            sha256=sha256, width=size[0], height=size[1], boxes=boxes, note=note,
+            warc_file=warc.file, warc_record_id=warc.record_id, warc_offset=warc.offset,
+            warc_length=warc.length,
+        )  # fmt: skip
         with self.session() as session, session.begin():
-            row = ScreenshotRow(**fields)
             session.add(row)
             session.flush()
             return row.id
